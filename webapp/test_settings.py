@@ -1,0 +1,12 @@
+"""Settings for the test suite: the real ones, with a broker database of its own and fast hashing."""
+
+import os
+
+from webapp.settings import *  # noqa: F403
+
+CELERY_BROKER_URL = os.environ.get("REDLINE_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,18 @@
+class WritingError(Exception):
+    """A request the writing loop cannot carry out; the message is shown to the person as is."""
+
+    status_code = 400
+
+
+class LoopConflict(WritingError):
+    """The document or proposal is not in a state that allows this (409)."""
+
+    status_code = 409
+
+
+class DecisionConflict(LoopConflict):
+    """Someone else decided this edit after the page was loaded."""
+
+    def __init__(self, message: str, current):
+        super().__init__(message)
+        self.current = current

@@ -1,0 +1,165 @@
+"""Reads of the writing loop. Lookups that take a user return only what that user may see
+(someone else's document, iteration or proposal is a 404, never a 403)."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from webapp.writing.models import Decision, Document, EditProposal, Iteration
+
+
+def documents_for_user(user) -> QuerySet[Document]:
+    if not user.is_authenticated:
+        return Document.objects.none()
+    return Document.objects.filter(Q(owner=user) | Q(project__in=user.projects.values("pk")))
+
+
+def document_for_user(user, pk) -> Document:
+    return get_object_or_404(documents_for_user(user), pk=pk)
+
+
+def iteration_for_user(user, pk) -> Iteration:
+    return get_object_or_404(
+        Iteration.objects.filter(document__in=documents_for_user(user)).select_related("document"), pk=pk
+    )
+
+
+def proposal_for_user(user, pk) -> EditProposal:
+    return get_object_or_404(
+        EditProposal.objects.filter(iteration__document__in=documents_for_user(user)).select_related(
+            "iteration__document"
+        ),
+        pk=pk,
+    )
+
+
+def _current_decisions() -> Prefetch:
+    return Prefetch(
+        "decisions",
+        queryset=Decision.objects.filter(is_current=True).select_related("decided_by"),
+        to_attr="current_decisions",
+    )
+
+
+def proposals_with_decisions(iteration: Iteration) -> QuerySet[EditProposal]:
+    """The round's proposals in order, each with `.current_decisions` (0 or 1 row)."""
+    return EditProposal.objects.filter(iteration=iteration).prefetch_related(_current_decisions())
+
+
+def proposal_with_decision(pk: int) -> EditProposal:
+    return EditProposal.objects.prefetch_related(_current_decisions()).select_related("iteration").get(pk=pk)
+
+
+@dataclass(frozen=True)
+class DecisionCounts:
+    accepted: int
+    rejected: int
+    total: int
+
+    @property
+    def decided(self) -> int:
+        return self.accepted + self.rejected
+
+    @property
+    def undecided(self) -> int:
+        return self.total - self.decided
+
+
+def decision_counts(iteration: Iteration) -> DecisionCounts:
+    current = Decision.objects.filter(proposal=OuterRef("pk"), is_current=True).values("verdict")[:1]
+    row = (
+        EditProposal.objects.filter(iteration=iteration)
+        .annotate(verdict=Subquery(current))
+        .aggregate(
+            total=Count("pk"),
+            accepted=Count("pk", filter=Q(verdict=Decision.Verdict.ACCEPT)),
+            rejected=Count("pk", filter=Q(verdict=Decision.Verdict.REJECT)),
+        )
+    )
+    return DecisionCounts(accepted=row["accepted"], rejected=row["rejected"], total=row["total"])
+
+
+def document_open_iteration(document: Document) -> Iteration | None:
+    return (
+        document.iterations.filter(status__in=Iteration.OPEN).select_related("job", "model_version").first()
+    )
+
+
+def document_last_iteration(document: Document) -> Iteration | None:
+    return document.iterations.select_related("job", "model_version").order_by("-number").first()
+
+
+@dataclass(frozen=True)
+class LoopState:
+    """Where the document's R3 loop stands, in words the page shows."""
+
+    code: str  # idle, running, review, converged, max_depth, failed
+    message: str
+    depth: int
+    can_suggest: bool
+
+
+def document_loop_state(document: Document, last: Iteration | None) -> LoopState:
+    last_model = None
+    if last is not None and last.source == Iteration.Source.MODEL:
+        last_model = last
+    depth = last.depth if last else 0
+    if last is None:
+        return LoopState("idle", "No suggestions yet.", 0, True)
+    if last.status in (Iteration.Status.QUEUED, Iteration.Status.GENERATING):
+        return LoopState("running", "The model is revising the text.", depth, False)
+    if last.status == Iteration.Status.REVIEW:
+        return LoopState("review", "Decide on each edit, then apply.", depth, False)
+    if last.status == Iteration.Status.FAILED:
+        return LoopState("failed", f"The last round failed: {last.error}", depth, True)
+    if depth >= document.max_depth:
+        return LoopState(
+            "max_depth", f"Maximum depth reached ({document.max_depth} rounds); the loop is done.", depth, False
+        )
+    if last_model is not None and not last_model.proposals.exists():
+        return LoopState("converged", "The model proposed no further edits; the loop is done.", depth, True)
+    return LoopState("idle", "Ready for another round.", depth, True)
+
+
+def document_history(document: Document) -> QuerySet[Iteration]:
+    """Every iteration, oldest first, with its proposals and their full decision history."""
+    return (
+        document.iterations.select_related("model_version", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "proposals",
+                queryset=EditProposal.objects.prefetch_related(
+                    Prefetch("decisions", queryset=Decision.objects.select_related("decided_by"))
+                ),
+            )
+        )
+        .order_by("number")
+    )
+
+
+def acceptance_by_depth(document: Document) -> list[dict]:
+    """Per model depth: proposals, accepted, rejected, and the acceptance rate of decided ones."""
+    rows = (
+        EditProposal.objects.filter(iteration__document=document, iteration__source=Iteration.Source.MODEL)
+        .values("iteration__depth")
+        .annotate(
+            proposals=Count("pk", distinct=True),
+            accepted=Count("pk", filter=Q(decisions__is_current=True, decisions__verdict="accept"), distinct=True),
+            rejected=Count("pk", filter=Q(decisions__is_current=True, decisions__verdict="reject"), distinct=True),
+        )
+        .order_by("iteration__depth")
+    )
+    out = []
+    for r in rows:
+        decided = r["accepted"] + r["rejected"]
+        out.append(
+            {
+                "depth": r["iteration__depth"],
+                "proposals": r["proposals"],
+                "accepted": r["accepted"],
+                "rejected": r["rejected"],
+                "rate": (r["accepted"] / decided) if decided else None,
+            }
+        )
+    return out

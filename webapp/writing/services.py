@@ -1,0 +1,375 @@
+"""Writes of the writing loop: documents, iterations, decisions. Views and tasks call these."""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from inference.diffing import EditAction, apply_edits, edit_context_key
+from inference.instructions import DEFAULT_INSTRUCTION, instruction_resolve, UnknownInstruction
+from webapp.core.services import job_create, job_finish, job_progress, job_start
+from webapp.training.services import model_version_active
+from webapp.writing.errors import DecisionConflict, LoopConflict, WritingError
+from webapp.writing.models import Decision, Document, EditProposal, Iteration
+
+logger = logging.getLogger(__name__)
+
+TITLE_CHARS = 80
+
+
+def text_clean(text: str) -> str:
+    """Normalised document text, or WritingError saying what is wrong with it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        raise WritingError("The text contains NUL characters; is it a binary file? Nothing was saved.")
+    if not text.strip():
+        raise WritingError("The document is empty. Paste or upload some text.")
+    limit = settings.REDLINE_MAX_DOCUMENT_CHARS
+    if len(text) > limit:
+        raise WritingError(
+            f"The document has {len(text):,} characters; the limit is {limit:,} "
+            "(REDLINE_MAX_DOCUMENT_CHARS). Split it into smaller documents. Nothing was saved."
+        )
+    return text
+
+
+def _title_from(text: str) -> str:
+    first = next(line.strip() for line in text.splitlines() if line.strip())
+    first = first.lstrip("#").strip() or "Untitled"
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+
+
+def document_create(*, owner, text: str, title: str = "", project=None, max_depth: int | None = None) -> Document:
+    text = text_clean(text)
+    max_depth = settings.REDLINE_MAX_DEPTH if max_depth is None else max_depth
+    if not 1 <= max_depth <= 50:
+        raise WritingError("The maximum depth must be between 1 and 50.")
+    if project is not None and not project.members.filter(pk=owner.pk).exists():
+        raise WritingError("You are not a member of that project.")
+    return Document.objects.create(
+        owner=owner,
+        project=project,
+        title=(title.strip() or _title_from(text))[:300],
+        original_text=text,
+        current_text=text,
+        max_depth=max_depth,
+    )
+
+
+def _last_iteration(document: Document) -> Iteration | None:
+    return document.iterations.order_by("-number").first()
+
+
+def _model_depth(document: Document) -> int:
+    last_model = document.iterations.filter(source=Iteration.Source.MODEL).exclude(
+        status=Iteration.Status.FAILED
+    ).order_by("-number").first()
+    return last_model.depth if last_model else 0
+
+
+def _require_no_open_iteration(document: Document) -> None:
+    if document.iterations.filter(status__in=Iteration.OPEN).exists():
+        raise LoopConflict("A round of suggestions is already open for this document; finish it first.")
+
+
+@transaction.atomic
+def iteration_start(*, document: Document, user, instruction: str = DEFAULT_INSTRUCTION, custom_text: str = "") -> Iteration:
+    """Queue a model round on the document's current text. The generation task is sent on commit."""
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    try:
+        chosen, prompt = instruction_resolve(instruction, custom_text)
+    except UnknownInstruction as exc:
+        raise WritingError(str(exc)) from None
+    _require_no_open_iteration(document)
+    depth = _model_depth(document) + 1
+    if depth > document.max_depth:
+        raise LoopConflict(f"The maximum depth ({document.max_depth}) is reached; the model will not revise again.")
+    last = _last_iteration(document)
+    job = job_create(kind="generate", user=user, message="Waiting for a worker")
+    iteration = Iteration.objects.create(
+        document=document,
+        number=(last.number + 1) if last else 1,
+        depth=depth,
+        source=Iteration.Source.MODEL,
+        instruction=chosen.key,
+        instruction_text=prompt,
+        text_before=document.current_text,
+        model_version=model_version_active(),
+        job=job,
+        created_by=user,
+    )
+    from webapp.writing.tasks import generate_iteration
+
+    transaction.on_commit(lambda: generate_iteration.delay(iteration.pk))
+    return iteration
+
+
+def _rejected_keys(document: Document) -> set[tuple]:
+    """Context keys of every edit the writer rejected in earlier rounds of this document."""
+    rejected = EditProposal.objects.filter(
+        iteration__document=document, decisions__is_current=True, decisions__verdict=Decision.Verdict.REJECT
+    ).select_related("iteration")
+    return {
+        edit_context_key(p.iteration.text_before, EditAction(p.action, p.start_char, p.end_char, p.before, p.after))
+        for p in rejected
+    }
+
+
+def iteration_generate(*, iteration_id: int) -> None:
+    """Run the model for a queued iteration (worker side). Idempotent: a round that is not
+    queued any more is left alone. Failures are recorded on the iteration and its job."""
+    with transaction.atomic():
+        iteration = (
+            Iteration.objects.select_for_update(skip_locked=True)
+            .filter(pk=iteration_id, status=Iteration.Status.QUEUED)
+            .select_related("model_version", "document")
+            .first()
+        )
+        if iteration is None:
+            logger.info("iteration %s is not queued (done, taken or gone); skipping", iteration_id)
+            return
+        iteration.status = Iteration.Status.GENERATING
+        iteration.generation_started_at = timezone.now()
+        iteration.save(update_fields=["status", "generation_started_at"])
+        if iteration.job_id:
+            job_start(job_id=iteration.job_id, message="Loading the model")
+
+    try:
+        revision, settings_used = _run_model(iteration)
+    except Exception as exc:  # a failed round must say why and leave the worker running
+        logger.exception("generation failed for iteration %s", iteration_id)
+        _iteration_fail(iteration, str(exc) or exc.__class__.__name__)
+        return
+    _iteration_store_revision(iteration, revision, settings_used)
+
+
+def _run_model(iteration: Iteration):
+    from inference.editor import GenerationSettings, load_editor_cached
+    from inference.instructions import INSTRUCTIONS
+    from inference.revision import revise_document
+
+    version = iteration.model_version
+    editor = load_editor_cached(version.base_model, version.adapter_path or None)
+    generation = GenerationSettings(batch_size=settings.REDLINE_GENERATION_BATCH_SIZE)
+    job_id = iteration.job_id
+
+    def on_progress(done: int, total: int) -> None:
+        if job_id:
+            job_progress(job_id=job_id, done=done, total=total, message=f"Revised {done} of {total} sentences")
+
+    intent = INSTRUCTIONS[iteration.instruction].intent
+    revision = revise_document(editor, iteration.text_before, iteration.instruction_text, intent, generation, on_progress)
+    settings_used = generation.as_dict() | {"device": str(editor.device), "dtype": str(editor.dtype), "model": version.base_model}
+    return revision, settings_used
+
+
+@transaction.atomic
+def _iteration_store_revision(iteration: Iteration, revision, settings_used: dict) -> None:
+    iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
+    if iteration.status != Iteration.Status.GENERATING:
+        return
+    rejected = _rejected_keys(iteration.document)
+    kept = [
+        e for e in revision.edits
+        if edit_context_key(iteration.text_before, EditAction(e.action, e.start, e.end, e.before, e.after)) not in rejected
+    ]
+    EditProposal.objects.bulk_create(
+        EditProposal(
+            iteration=iteration,
+            index=i,
+            action=e.action,
+            start_char=e.start,
+            end_char=e.end,
+            before=e.before,
+            after=e.after,
+            intent=e.intent,
+            score=e.score,
+        )
+        for i, e in enumerate(kept)
+    )
+    now = timezone.now()
+    iteration.model_output = revision.model_output
+    iteration.generation_settings = settings_used | {"dropped_as_rejected_before": len(revision.edits) - len(kept)}
+    iteration.generation_finished_at = now
+    iteration.generation_seconds = revision.seconds
+    if kept:
+        iteration.status = Iteration.Status.REVIEW
+    else:
+        # Nothing to decide: the round closes at once and the loop stops here.
+        iteration.status = Iteration.Status.APPLIED
+        iteration.text_after = iteration.text_before
+        iteration.applied_at = now
+    iteration.save()
+    if iteration.job_id:
+        job_finish(job_id=iteration.job_id, message=f"{len(kept)} edits proposed")
+
+
+def _iteration_fail(iteration: Iteration, reason: str) -> None:
+    with transaction.atomic():
+        Iteration.objects.filter(pk=iteration.pk, status=Iteration.Status.GENERATING).update(
+            status=Iteration.Status.FAILED, error=reason, generation_finished_at=timezone.now()
+        )
+        if iteration.job_id:
+            job_finish(job_id=iteration.job_id, error=reason)
+
+
+def _locked_proposal(proposal_id: int) -> EditProposal:
+    proposal = EditProposal.objects.select_for_update(of=("self",)).select_related("iteration").get(pk=proposal_id)
+    if proposal.iteration.status != Iteration.Status.REVIEW:
+        raise LoopConflict("This round is closed; its decisions can no longer change.")
+    return proposal
+
+
+def _verdict_check(verdict: str) -> None:
+    if verdict not in (Decision.Verdict.ACCEPT, Decision.Verdict.REJECT):
+        raise WritingError(f"Unknown decision {verdict!r}; use 'accept' or 'reject'.")
+
+
+@transaction.atomic
+def decision_record(
+    *, proposal: EditProposal, user, verdict: str, based_on: int | None = None, via: str = "web"
+) -> Decision:
+    """Record a verdict on one proposal. Locks the proposal row, so two people deciding at once
+    are serialised. `based_on` is the decision id the person saw (0 for none): if someone else
+    has decided since, DecisionConflict is raised and nothing changes. Repeating the current
+    verdict records nothing new."""
+    _verdict_check(verdict)
+    proposal = _locked_proposal(proposal.pk)
+    current = proposal.decisions.filter(is_current=True).select_related("decided_by").first()
+    if based_on is not None and (current.pk if current else 0) != based_on:
+        who = current.decided_by.get_username() if current else "someone"
+        state = current.verdict if current else "undecided"
+        raise DecisionConflict(f"{who} changed this edit meanwhile; it is now {state}.", current)
+    if current is not None and current.verdict == verdict:
+        return current
+    if current is not None:
+        Decision.objects.filter(pk=current.pk).update(is_current=False)
+    return Decision.objects.create(proposal=proposal, verdict=verdict, decided_by=user, via=via)
+
+
+@transaction.atomic
+def decisions_record_all(*, iteration: Iteration, user, verdict: str, via: str = "web") -> int:
+    """Give every proposal of the round the same verdict (one batch, undone together).
+    Returns how many decisions changed."""
+    _verdict_check(verdict)
+    iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
+    if iteration.status != Iteration.Status.REVIEW:
+        raise LoopConflict("This round is closed; its decisions can no longer change.")
+    proposal_ids = list(
+        EditProposal.objects.select_for_update().filter(iteration=iteration).order_by("pk").values_list("pk", flat=True)
+    )
+    unchanged = set(
+        Decision.objects.filter(proposal_id__in=proposal_ids, is_current=True, verdict=verdict).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    to_change = [pk for pk in proposal_ids if pk not in unchanged]
+    Decision.objects.filter(proposal_id__in=to_change, is_current=True).update(is_current=False)
+    batch = uuid.uuid4()
+    Decision.objects.bulk_create(
+        Decision(proposal_id=pk, verdict=verdict, decided_by=user, via=via, batch=batch) for pk in to_change
+    )
+    return len(to_change)
+
+
+@transaction.atomic
+def decision_undo(*, iteration: Iteration, user) -> list[Decision]:
+    """Revert this person's last decision in the round (a whole batch for accept/reject all).
+    Each reverted proposal gets a new row restoring its earlier state; history is kept."""
+    iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
+    if iteration.status != Iteration.Status.REVIEW:
+        raise LoopConflict("This round is closed; its decisions can no longer change.")
+    last = (
+        Decision.objects.filter(proposal__iteration=iteration, decided_by=user, is_current=True)
+        .exclude(via="undo")
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    if last is None:
+        raise LoopConflict("There is no decision of yours to undo in this round.")
+    undone = [last] if last.batch is None else list(Decision.objects.filter(batch=last.batch, is_current=True))
+    restored = []
+    for decision in undone:
+        earlier = (
+            Decision.objects.filter(proposal_id=decision.proposal_id, pk__lt=decision.pk).order_by("-pk").first()
+        )
+        Decision.objects.filter(pk=decision.pk).update(is_current=False)
+        restored.append(
+            Decision.objects.create(
+                proposal_id=decision.proposal_id,
+                verdict=earlier.verdict if earlier else Decision.Verdict.UNDECIDED,
+                decided_by=user,
+                via="undo",
+            )
+        )
+    return restored
+
+
+def _custom_text(iteration: Iteration) -> str:
+    return iteration.instruction_text if iteration.instruction == "custom" else ""
+
+
+def _accepted_edits(iteration: Iteration) -> list[EditAction]:
+    accepted = EditProposal.objects.filter(
+        iteration=iteration, decisions__is_current=True, decisions__verdict=Decision.Verdict.ACCEPT
+    )
+    return [EditAction(p.action, p.start_char, p.end_char, p.before, p.after) for p in accepted]
+
+
+@transaction.atomic
+def iteration_apply(*, iteration: Iteration, user, revise_again: bool = False) -> Iteration | None:
+    """Apply the accepted edits (undecided ones count as rejected), close the round and, if
+    asked and the depth allows, start the next round with the same instruction. Returns the
+    next iteration, or None."""
+    document = Document.objects.select_for_update().get(pk=iteration.document_id)
+    iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
+    if iteration.status != Iteration.Status.REVIEW:
+        raise LoopConflict("This round is not open for review; it was applied already or has no proposals.")
+    iteration.text_after = apply_edits(iteration.text_before, _accepted_edits(iteration))
+    iteration.status = Iteration.Status.APPLIED
+    iteration.applied_at = timezone.now()
+    iteration.save(update_fields=["text_after", "status", "applied_at"])
+    document.current_text = iteration.text_after
+    document.save(update_fields=["current_text"])
+    if revise_again and iteration.depth < document.max_depth:
+        return iteration_start(
+            document=document, user=user, instruction=iteration.instruction, custom_text=_custom_text(iteration)
+        )
+    return None
+
+
+@transaction.atomic
+def document_text_edit(*, document: Document, user, text: str) -> Iteration | None:
+    """The writer's own edit between rounds, stored as a writer iteration. None if unchanged."""
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    text = text_clean(text)
+    _require_no_open_iteration(document)
+    if text == document.current_text:
+        return None
+    last = _last_iteration(document)
+    iteration = Iteration.objects.create(
+        document=document,
+        number=(last.number + 1) if last else 1,
+        depth=_model_depth(document),
+        source=Iteration.Source.WRITER,
+        status=Iteration.Status.APPLIED,
+        text_before=document.current_text,
+        text_after=text,
+        created_by=user,
+        applied_at=timezone.now(),
+    )
+    document.current_text = text
+    document.save(update_fields=["current_text"])
+    return iteration
+
+
+@transaction.atomic
+def iteration_retry(*, iteration: Iteration, user) -> Iteration:
+    """Start a failed round again on the same text and instruction."""
+    if iteration.status != Iteration.Status.FAILED:
+        raise LoopConflict("Only a failed round can be retried.")
+    return iteration_start(
+        document=iteration.document, user=user, instruction=iteration.instruction, custom_text=_custom_text(iteration)
+    )
