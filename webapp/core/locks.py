@@ -1,0 +1,31 @@
+"""Postgres session-level advisory locks.
+
+A worker holds one for as long as it works on a row. If the worker process dies, its
+connection closes and Postgres releases the lock, so a redelivered task can tell a live
+run (lock taken) from a dead one (lock free, row still marked as running) and take over.
+"""
+
+import zlib
+from contextlib import contextmanager
+
+from django.db import connection
+
+
+def _namespace_key(namespace: str) -> int:
+    # Postgres's two-key form takes two int4: a stable 31-bit hash of the namespace, and the id.
+    return zlib.crc32(namespace.encode()) & 0x7FFFFFFF
+
+
+@contextmanager
+def advisory_lock(namespace: str, key: int):
+    """Try to take the lock without waiting; yields True if this session holds it."""
+    ns = _namespace_key(namespace)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ns, key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ns, key])
