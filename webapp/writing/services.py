@@ -246,18 +246,18 @@ def decision_record(
     *, proposal: EditProposal, user, verdict: str, based_on: int | None = None, via: str = "web"
 ) -> Decision:
     """Record a verdict on one proposal. Locks the proposal row, so two people deciding at once
-    are serialised. `based_on` is the decision id the person saw (0 for none): if someone else
-    has decided since, DecisionConflict is raised and nothing changes. Repeating the current
-    verdict records nothing new."""
+    are serialised. Asking for the verdict that is already current records nothing new.
+    Otherwise `based_on` is the decision id the person saw (0 for none): if someone else has
+    decided since, DecisionConflict is raised and nothing changes."""
     _verdict_check(verdict)
     proposal = _locked_proposal(proposal.pk)
     current = proposal.decisions.filter(is_current=True).select_related("decided_by").first()
+    if current is not None and current.verdict == verdict:
+        return current  # a double submit, or someone else wanted the same: nothing to change
     if based_on is not None and (current.pk if current else 0) != based_on:
         who = current.decided_by.get_username() if current else "someone"
         state = current.verdict if current else "undecided"
         raise DecisionConflict(f"{who} changed this edit meanwhile; it is now {state}.", current)
-    if current is not None and current.verdict == verdict:
-        return current
     if current is not None:
         Decision.objects.filter(pk=current.pk).update(is_current=False)
     return Decision.objects.create(proposal=proposal, verdict=verdict, decided_by=user, via=via)
