@@ -1,0 +1,233 @@
+"""Loading an editing model (seq2seq or causal, optionally with a PEFT adapter) and generating with it.
+
+Generation is batched, deterministic under fixed settings, and returns each output with a
+confidence score, exp(mean log-probability of its tokens), that the review screen can show.
+"""
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+MAX_DERIVED_NEW_TOKENS = 512
+PLAIN_CAUSAL_TEMPLATE = "{prompt}\nRevised:"
+_CACHE_SIZE = 2
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded; the message is written for the person who started the job."""
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    batch_size: int = 16
+    num_beams: int = 1
+    max_new_tokens: int | None = None  # None: 2 * input tokens + 16, at most 512
+    do_sample: bool = False
+    temperature: float = 1.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.num_beams < 1:
+            raise ValueError("batch_size and num_beams must be at least 1")
+        if self.max_new_tokens is not None and self.max_new_tokens < 1:
+            raise ValueError("max_new_tokens must be at least 1, or None to derive it from the input")
+        if self.temperature <= 0:
+            raise ValueError("temperature must be above 0")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values, to store beside the output they produced."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Generated:
+    text: str
+    score: float  # exp(mean log-probability of the generated tokens), 0..1
+
+
+def derived_max_new_tokens(input_tokens: int) -> int:
+    """An edit is about as long as its input; twice that plus slack bounds a runaway model."""
+    return min(2 * input_tokens + 16, MAX_DERIVED_NEW_TOKENS)
+
+
+def format_causal_prompt(tokenizer: Any, prompt: str) -> str:
+    """The text a causal LM continues: its chat template with one user turn, or a plain cue."""
+    if getattr(tokenizer, "chat_template", None):
+        messages = [{"role": "user", "content": prompt}]
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return PLAIN_CAUSAL_TEMPLATE.format(prompt=prompt)
+
+
+@dataclass
+class Editor:
+    model: Any
+    tokenizer: Any
+    name: str
+    adapter_path: str | None
+    kind: str  # "seq2seq" or "causal"
+    device: str
+    dtype: Any
+
+    def generate(
+        self,
+        prompts: list[str],
+        settings: GenerationSettings = GenerationSettings(),
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> list[Generated]:
+        """One output per prompt, in order; on_progress(done, total) after each batch."""
+        import torch
+
+        torch.manual_seed(settings.seed)
+        results: list[Generated] = []
+        for start in range(0, len(prompts), settings.batch_size):
+            results.extend(self._generate_batch(prompts[start : start + settings.batch_size], settings))
+            if on_progress is not None:
+                on_progress(len(results), len(prompts))
+        if not prompts and on_progress is not None:
+            on_progress(0, 0)
+        return results
+
+    def _encode(self, prompts: list[str]) -> Any:
+        if self.kind == "seq2seq":
+            return self.tokenizer(prompts, return_tensors="pt", padding=True)
+        texts = [format_causal_prompt(self.tokenizer, p) for p in prompts]
+        # A chat template already writes the special tokens (<s>, role markers) itself.
+        templated = bool(getattr(self.tokenizer, "chat_template", None))
+        return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not templated)
+
+    def _generate_batch(self, prompts: list[str], settings: GenerationSettings) -> list[Generated]:
+        import torch
+
+        enc = self._encode(prompts).to(self.device)
+        # Each prompt gets its own limit so that a batch gives what one-at-a-time would.
+        lengths = enc["attention_mask"].sum(dim=1).tolist()
+        limits = [settings.max_new_tokens or derived_max_new_tokens(n) for n in lengths]
+        sampling = {"temperature": settings.temperature} if settings.do_sample else {}
+        with torch.inference_mode():
+            out = self.model.generate(
+                **enc,
+                max_new_tokens=max(limits),
+                num_beams=settings.num_beams,
+                do_sample=settings.do_sample,
+                pad_token_id=self.tokenizer.pad_token_id,
+                return_dict_in_generate=True,
+                output_logits=True,
+                **sampling,
+            )
+            logprobs = self.model.compute_transition_scores(
+                out.sequences, out.logits, getattr(out, "beam_indices", None), normalize_logits=True
+            )
+        new_tokens = out.sequences[:, -logprobs.shape[1] :].tolist()
+        logprobs = logprobs.float().tolist()
+        return [self._finish(ids[:limit], lp) for ids, lp, limit in zip(new_tokens, logprobs, limits)]
+
+    def _finish(self, ids: list[int], logprobs: list[float]) -> Generated:
+        """Decoded text and score of one output: up to its end-of-sequence, first line for causal LMs."""
+        stops = self._stop_ids()
+        keep = next((i + 1 for i, token_id in enumerate(ids) if token_id in stops), len(ids))
+        if self.kind == "causal":
+            keep = min(keep, self._first_line_tokens(ids[:keep]))
+        text = self.tokenizer.decode(ids[:keep], skip_special_tokens=True)
+        if self.kind == "causal":
+            text = text.strip().split("\n", 1)[0]
+        scores = logprobs[:keep]
+        score = math.exp(sum(scores) / len(scores)) if scores else 0.0
+        return Generated(text=text, score=min(max(score, 0.0), 1.0))
+
+    def _stop_ids(self) -> set[int]:
+        """Every end-of-sequence id; chat models often stop on an end-of-turn token as well."""
+        configured = self.model.generation_config.eos_token_id
+        ids = {configured} if isinstance(configured, int) else set(configured or [])
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return ids
+
+    def _first_line_tokens(self, ids: list[int]) -> int:
+        """How many tokens make up the first non-empty line (a causal LM rambles on after it)."""
+        seen_text = False
+        for i, token_id in enumerate(ids):
+            piece = self.tokenizer.decode([token_id], skip_special_tokens=True)
+            if "\n" in piece and (seen_text or piece.split("\n", 1)[0].strip()):
+                return i + 1
+            seen_text = seen_text or bool(piece.strip())
+        return len(ids)
+
+
+def _load_failure_reason(name_or_path: str, exc: BaseException) -> str:
+    if Path(name_or_path).expanduser().exists():
+        return f"the local directory exists but could not be loaded ({_first_line(exc)})"
+    text = f"{exc} {exc.__cause__ or ''}".lower()
+    if "connect" in text or "offline" in text or "local cache" in text:
+        return "no such local directory and the Hugging Face hub cannot be reached (offline)"
+    return _first_line(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _looks_like_path(name_or_path: str) -> bool:
+    return name_or_path.startswith(("/", ".", "~")) or name_or_path.count("/") > 1
+
+
+def load_editor(name_or_path: str, adapter_path: str | None = None) -> Editor:
+    """The model and tokenizer at a local path or Hugging Face id, in eval mode on the chosen device."""
+    hint = "Set REDLINE_MODEL to a local model directory, or to a Hugging Face id already in this machine's cache."
+    if _looks_like_path(name_or_path) and not Path(name_or_path).expanduser().exists():
+        raise ModelLoadError(f"Could not load model {name_or_path!r}: no such local directory. {hint}")
+    if adapter_path is not None and not Path(adapter_path).expanduser().is_dir():
+        raise ModelLoadError(f"Could not load adapter {adapter_path!r}: no such local directory.")
+    try:
+        return _load(name_or_path, adapter_path)
+    except Exception as exc:
+        if adapter_path is not None and Path(name_or_path).expanduser().exists():
+            reason = _first_line(exc)
+            raise ModelLoadError(f"Could not load adapter {adapter_path!r} onto {name_or_path!r}: {reason}") from exc
+        reason = _load_failure_reason(name_or_path, exc)
+        raise ModelLoadError(f"Could not load model {name_or_path!r}: {reason}. {hint}") from exc
+
+
+def _load(name_or_path: str, adapter_path: str | None) -> Editor:
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from inference.devices import select_device
+
+    device, dtype = select_device()
+    config = AutoConfig.from_pretrained(name_or_path)
+    kind = "seq2seq" if config.is_encoder_decoder else "causal"
+    model_class = AutoModelForSeq2SeqLM if kind == "seq2seq" else AutoModelForCausalLM
+    model = model_class.from_pretrained(name_or_path, config=config, dtype=dtype)
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    if kind == "causal":
+        tokenizer.padding_side = "left"  # generation continues from the right edge of every row
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+    if adapter_path is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter_path)
+    model.to(device)
+    model.eval()
+    return Editor(model, tokenizer, name_or_path, adapter_path, kind, device, dtype)
+
+
+_cache: OrderedDict[tuple[str, str | None], Editor] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def load_editor_cached(name_or_path: str, adapter_path: str | None = None) -> Editor:
+    """load_editor, remembering the last two editors so a worker does not reload for every job."""
+    key = (name_or_path, adapter_path)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        while len(_cache) >= _CACHE_SIZE:  # free the oldest before loading, not after
+            _cache.popitem(last=False)
+        editor = load_editor(name_or_path, adapter_path)
+        _cache[key] = editor
+        return editor

@@ -1,0 +1,81 @@
+"""Revising a document sentence by sentence and turning the revisions into reviewable edits.
+
+Each sentence is revised on its own (the CoEdIT input format), so every edit stays inside one
+sentence and the text between sentences is never touched. Applying all edits to the text
+gives exactly the model output.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from inference.diffing import EditAction, diff_words
+from inference.editor import Generated, GenerationSettings
+from inference.sentences import sentence_spans
+
+if TYPE_CHECKING:
+    from inference.editor import Editor
+
+_NEWLINE_RUN = re.compile(r"\s*\n\s*")
+
+
+@dataclass(frozen=True)
+class ProposedEdit(EditAction):
+    intent: str
+    score: float  # the confidence of the sentence revision the edit came from
+
+
+@dataclass(frozen=True)
+class DocumentRevision:
+    model_output: str
+    edits: list[ProposedEdit]
+    sentence_count: int
+    seconds: float
+
+
+def model_input(prompt: str, sentence: str) -> str:
+    """CoEdIT's input format, "<instruction>: <sentence>"."""
+    return f"{prompt.strip().rstrip(':')}: {sentence}"
+
+
+def clean_revision(text: str) -> str:
+    """One line without surrounding whitespace; a sentence must not break the paragraph it sits in."""
+    return _NEWLINE_RUN.sub(" ", text.strip())
+
+
+def revision_from_sentences(
+    text: str, spans: list[tuple[int, int]], revisions: list[Generated], intent: str
+) -> tuple[str, list[ProposedEdit]]:
+    """The revised text and its edits; an empty revision leaves its sentence unchanged."""
+    if len(spans) != len(revisions):
+        raise ValueError(f"{len(spans)} sentences but {len(revisions)} revisions")
+    pieces: list[str] = []
+    edits: list[ProposedEdit] = []
+    cursor = 0
+    for (start, end), generated in zip(spans, revisions):
+        sentence = text[start:end]
+        revised = clean_revision(generated.text) or sentence
+        pieces += [text[cursor:start], revised]
+        cursor = end
+        for e in diff_words(sentence, revised, offset=start):
+            edits.append(ProposedEdit(e.action, e.start, e.end, e.before, e.after, intent, generated.score))
+    pieces.append(text[cursor:])
+    return "".join(pieces), edits
+
+
+def revise_document(
+    editor: "Editor",
+    text: str,
+    prompt: str,
+    intent: str,
+    settings: GenerationSettings = GenerationSettings(),
+    on_progress: Callable[[int, int], None] | None = None,
+) -> DocumentRevision:
+    """Runs `prompt` over every sentence of `text`; on_progress(done, total) counts sentences."""
+    started = time.perf_counter()
+    spans = sentence_spans(text)
+    prompts = [model_input(prompt, text[start:end]) for start, end in spans]
+    revisions = editor.generate(prompts, settings, on_progress)
+    model_output, edits = revision_from_sentences(text, spans, revisions, intent)
+    return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started)
