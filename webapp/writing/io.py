@@ -51,7 +51,7 @@ from inference.instructions import DEFAULT_INSTRUCTION, INSTRUCTIONS
 from webapp.training.models import ModelVersion
 from webapp.writing.errors import WritingError
 from webapp.writing.models import Decision, Document, EditProposal, Intent, Iteration
-from webapp.writing.services import document_create, text_clean
+from webapp.writing.services import document_create, text_clean, writer_iteration_add
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 IMPORTED_MODEL_VERSION = "imported"
@@ -388,11 +388,11 @@ def _document_from_records(*, owner, project, records: list[_Record], filename: 
     for position, record in enumerate(records):
         if record.before != document.current_text:
             number += 1
-            _writer_iteration(document, owner, number, model_depth, record.before)
+            writer_iteration_add(document=document, user=owner, text=record.before, number=number, depth=model_depth)
         if record.source == Iteration.Source.WRITER:
             if record.after != document.current_text:
                 number += 1
-                _writer_iteration(document, owner, number, model_depth, record.after)
+                writer_iteration_add(document=document, user=owner, text=record.after, number=number, depth=model_depth)
             continue
         depth = record.depth if record.depth is not None else model_depth + 1
         if depth <= model_depth:
@@ -416,21 +416,6 @@ def _document_from_records(*, owner, project, records: list[_Record], filename: 
         decisions += _model_iteration(document, owner, number, depth, status, record, filename, version)
     Document.objects.filter(pk=document.pk).update(current_text=document.current_text)
     return document, decisions
-
-
-def _writer_iteration(document: Document, owner, number: int, depth: int, text: str) -> None:
-    Iteration.objects.create(
-        document=document,
-        number=number,
-        depth=depth,
-        source=Iteration.Source.WRITER,
-        status=Iteration.Status.APPLIED,
-        text_before=document.current_text,
-        text_after=text,
-        created_by=owner,
-        applied_at=timezone.now(),
-    )
-    document.current_text = text
 
 
 def _model_iteration(

@@ -363,10 +363,20 @@ def document_text_edit(*, document: Document, user, text: str) -> Iteration | No
     if text == document.current_text:
         return None
     last = _last_iteration(document)
+    iteration = writer_iteration_add(
+        document=document, user=user, text=text, number=(last.number + 1) if last else 1, depth=_model_depth(document)
+    )
+    document.save(update_fields=["current_text"])
+    return iteration
+
+
+def writer_iteration_add(*, document: Document, user, text: str, number: int, depth: int) -> Iteration:
+    """Store a writer's change of the text as an applied iteration and move
+    `document.current_text` on (not saved). Call inside a transaction holding the document."""
     iteration = Iteration.objects.create(
         document=document,
-        number=(last.number + 1) if last else 1,
-        depth=_model_depth(document),
+        number=number,
+        depth=depth,
         source=Iteration.Source.WRITER,
         status=Iteration.Status.APPLIED,
         text_before=document.current_text,
@@ -375,7 +385,6 @@ def document_text_edit(*, document: Document, user, text: str) -> Iteration | No
         applied_at=timezone.now(),
     )
     document.current_text = text
-    document.save(update_fields=["current_text"])
     return iteration
 
 
