@@ -1,0 +1,106 @@
+"""Takes docs/screenshot.png: the review page of the demo letter, in headless chromium.
+
+The bundled tiny model proposes random words, which make a poor picture; so the round shown
+here is a hand-written revision of the demo letter, turned into edits by the same code that
+turns a model's revision into edits (inference.revision). One edit is accepted, one rejected.
+Uses its own database, redline_screenshot.
+
+    .venv/bin/python docs/screenshot.py [--out docs/screenshot.png]
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, django_setup
+from bench.decision_latency import free_port, start_gunicorn
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/redline_screenshot"
+USERNAME, PASSWORD = "writer", "screenshot-password-1"
+REVISED = {
+    "I has finished the first chapter of the report yesterday.": "I finished the first chapter of the report yesterday.",
+    "Their are still a few problems with the results, and the budget need more work.": "There are still a few problems with the results, and the budget needs more work.",
+    "Me and Anna will send the final draft before the meeting on friday.": "Anna and I will send the final draft before the meeting on Friday.",
+    "The introduction explain why we started the project, but it dont say what we learned.": "The introduction explains why we started the project, but it doesn't say what we learned.",
+    "Could you read it carefully and tell me if it make sense?": "Could you read it carefully and tell me if it makes sense?",
+}
+
+
+def round_in_review(user):
+    from inference.editor import Generated
+    from inference.revision import revision_from_sentences
+    from inference.sentences import sentence_spans
+    from webapp.accounts.management.commands.seed_demo import DOCUMENT_TEXT, DOCUMENT_TITLE
+    from webapp.training.models import ModelVersion
+    from webapp.writing import services
+    from webapp.writing.models import EditProposal, Iteration
+
+    user.documents.all().delete()
+    document = services.document_create(owner=user, text=DOCUMENT_TEXT, title=DOCUMENT_TITLE, max_depth=3)
+    spans = sentence_spans(document.current_text)
+    revisions = [Generated(REVISED.get(document.current_text[s:e], document.current_text[s:e]), 0.9) for s, e in spans]
+    output, edits = revision_from_sentences(document.current_text, spans, revisions, "fluency")
+    version, _ = ModelVersion.objects.get_or_create(name="redline-editor", defaults={"base_model": "var/models/redline-editor"})
+    iteration = Iteration.objects.create(
+        document=document, number=1, depth=1, status=Iteration.Status.REVIEW, instruction="fix_grammar",
+        instruction_text="Fix grammatical errors in this sentence", text_before=document.current_text,
+        model_output=output, model_version=version, created_by=user,
+    )
+    proposals = EditProposal.objects.bulk_create(
+        EditProposal(
+            iteration=iteration, index=i, action=e.action, start_char=e.start, end_char=e.end, before=e.before,
+            after=e.after, intent=e.intent, score=e.score,
+        )
+        for i, e in enumerate(edits)
+    )
+    services.decision_record(proposal=proposals[0], user=user, verdict="accept")
+    services.decision_record(proposal=proposals[2], user=user, verdict="reject")
+    return document
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
+    args = parser.parse_args(argv)
+
+    database_url = django_setup(DATABASE_URL)
+    from django.contrib.auth import get_user_model
+    from playwright.sync_api import sync_playwright
+
+    from webapp.accounts.roles import WRITER
+    from webapp.accounts.services import user_create
+
+    user = get_user_model().objects.filter(username=USERNAME).first() or user_create(
+        username=USERNAME, password=PASSWORD, role=WRITER
+    )
+    document = round_in_review(user)
+    port = free_port()
+    server = start_gunicorn(port, database_url, 1, 2, Path(tempfile.mkdtemp()) / "gunicorn.log")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 760}, device_scale_factor=1)
+            page.goto(f"http://127.0.0.1:{port}/accounts/login/")
+            page.fill("#id_username", USERNAME)
+            page.fill("#id_password", PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.goto(f"http://127.0.0.1:{port}/documents/{document.pk}/")
+            page.wait_for_selector("#redline .edit")
+            page.locator("body").press("j")
+            page.screenshot(path=args.out)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The set-up around the app: `manage.py seed_demo` and the `dev` script."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from webapp.accounts.management.commands import seed_demo
+from webapp.accounts.models import Project
+from webapp.training.models import ModelVersion
+from webapp.training.services import model_version_activate
+from webapp.writing.models import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def logins_file(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "var" / "demo-logins.json"
+    monkeypatch.setattr(seed_demo, "logins_path", lambda: path)
+    return path
+
+
+def seed(capsys, *args) -> str:
+    call_command("seed_demo", *args)
+    return capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_demo_makes_the_demo_once_and_prints_working_logins(logins_file, capsys, settings):
+    first = seed(capsys)
+    second = seed(capsys)
+
+    passwords = json.loads(logins_file.read_text())
+    assert set(passwords) == {"writer", "annotator", "admin"}
+    assert logins_file.stat().st_mode & 0o077 == 0
+    users = get_user_model().objects.filter(username__in=passwords)
+    assert users.count() == 3
+    for user in users:
+        assert user.check_password(passwords[user.username])
+        assert list(user.groups.values_list("name", flat=True)) == [user.username]
+        assert f"user {user.username:<10} password {passwords[user.username]}" in second
+    assert get_user_model().objects.get(username="admin").is_staff
+
+    project = Project.objects.get(name=seed_demo.PROJECT_NAME)
+    assert set(project.members.values_list("username", flat=True)) == {"writer", "admin"}
+    document = Document.objects.get()
+    assert (document.owner.username, document.project, document.title) == ("writer", project, seed_demo.DOCUMENT_TITLE)
+    assert "I has finished" in document.current_text
+    assert "created" in first and "created" not in second
+
+    active = ModelVersion.objects.get(is_active=True)
+    assert active.base_model == settings.REDLINE_DEFAULT_MODEL
+    assert ModelVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_back_a_changed_demo_password(logins_file, capsys):
+    seed(capsys)
+    writer = get_user_model().objects.get(username="writer")
+    writer.set_password("something-else")
+    writer.save()
+    out = seed(capsys)
+    writer.refresh_from_db()
+    assert writer.check_password(json.loads(logins_file.read_text())["writer"])
+    assert "password reset" in out
+
+
+@pytest.mark.django_db
+def test_logins_only_changes_nothing(logins_file, capsys):
+    out = seed(capsys, "--logins")
+    assert "user writer" in out
+    assert not get_user_model().objects.exists()
+    assert not Document.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_newly_configured_model_becomes_active_but_a_promoted_one_stays(logins_file, capsys, settings):
+    seed(capsys)
+    default = ModelVersion.objects.get(name="default")
+
+    settings.REDLINE_DEFAULT_MODEL = "grammarly/coedit-large"
+    seed(capsys)
+    active = ModelVersion.objects.get(is_active=True)
+    assert (active.name, active.base_model) == ("configured: grammarly/coedit-large", "grammarly/coedit-large")
+    default.refresh_from_db()
+    assert default.base_model != "grammarly/coedit-large"  # versions are never changed in place
+
+    promoted = model_version_activate(version=ModelVersion.objects.create(name="trained-1", base_model="/models/t1"))
+    settings.REDLINE_DEFAULT_MODEL = "/models/other"
+    out = seed(capsys)
+    assert ModelVersion.objects.get(is_active=True) == promoted
+    assert "kept (promoted)" in out
+
+
+def test_dev_script_is_valid_bash_and_ci_runs_its_test_command():
+    assert subprocess.run(["bash", "-n", str(ROOT / "dev")]).returncode == 0
+    usage = subprocess.run([str(ROOT / "dev"), "help"], capture_output=True, text=True)
+    assert usage.returncode == 0 and "./dev test" in usage.stdout
+    assert subprocess.run([str(ROOT / "dev"), "no-such-command"], capture_output=True).returncode == 2
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("exec ./dev test")

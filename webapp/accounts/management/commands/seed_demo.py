@@ -1,0 +1,117 @@
+"""`manage.py seed_demo`: the demo people, project and document for a local install. Idempotent.
+
+Passwords are generated on the first run, kept in var/demo-logins.json (readable by its owner
+only) and printed every time; a demo user whose password no longer matches gets it back, so
+the printed logins always work. `--logins` prints the logins and changes nothing.
+"""
+
+import json
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from webapp.accounts.models import Project
+from webapp.accounts.roles import ADMIN, ANNOTATOR, WRITER
+from webapp.accounts.services import user_create
+from webapp.training.models import ModelVersion
+from webapp.training.services import model_version_activate, model_version_active
+from webapp.writing.models import Document
+from webapp.writing.services import document_create
+
+DEMO_USERS = ((WRITER, WRITER), (ANNOTATOR, ANNOTATOR), (ADMIN, ADMIN))  # (username, role)
+PROJECT_NAME = "Demo project"
+DOCUMENT_TITLE = "Demo: a letter with a few errors"
+DOCUMENT_TEXT = """Dear team,
+
+I has finished the first chapter of the report yesterday. Their are still a few problems with the results, and the budget need more work. Me and Anna will send the final draft before the meeting on friday.
+
+The introduction explain why we started the project, but it dont say what we learned. Could you read it carefully and tell me if it make sense?
+
+Best regards,
+Sam
+"""
+# A model version made from REDLINE_MODEL by this command is named with this prefix.
+CONFIGURED_PREFIX = "configured: "
+
+
+def logins_path() -> Path:
+    return Path(settings.BASE_DIR) / "var" / "demo-logins.json"
+
+
+def _passwords() -> dict[str, str]:
+    path = logins_path()
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    passwords = {name: stored.get(name) or secrets.token_urlsafe(9) for name, _ in DEMO_USERS}
+    if passwords != stored:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(json.dumps(passwords, indent=2) + "\n")
+    return passwords
+
+
+def _user_ensure(username: str, role: str, password: str):
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        return user_create(username=username, password=password, role=role), "created"
+    changed = []
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        changed.append("password reset to the demo one")
+    if not user.groups.filter(name=role).exists():
+        user.groups.add(Group.objects.get(name=role))
+        changed.append(f"role {role} given")
+    return user, ", ".join(changed) or "exists"
+
+
+def _model_version_configured() -> tuple[ModelVersion, str]:
+    """Make the configured model (REDLINE_MODEL) the active version, unless someone promoted
+    another version: then that one stays. Existing versions are never changed in place."""
+    configured = settings.REDLINE_DEFAULT_MODEL
+    active = model_version_active()  # on a new install this creates "default" from REDLINE_MODEL
+    if active.base_model == configured:
+        return active, "active"
+    if active.name != "default" and not active.name.startswith(CONFIGURED_PREFIX):
+        return active, f"kept (promoted); REDLINE_MODEL={configured} is not used"
+    version, _ = ModelVersion.objects.get_or_create(
+        name=(CONFIGURED_PREFIX + configured)[:200], defaults={"base_model": configured}
+    )
+    return model_version_activate(version=version), "activated from REDLINE_MODEL"
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (writer, annotator, admin), a demo project and a demo document."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--logins", action="store_true", help="only print the demo logins")
+
+    def handle(self, *args, logins: bool = False, **options):
+        passwords = _passwords()
+        if not logins:
+            self._seed(passwords)
+        self.stdout.write("Demo logins (also in var/demo-logins.json):")
+        for username, role in DEMO_USERS:
+            self.stdout.write(f"  {role:<10} user {username:<10} password {passwords[username]}")
+
+    @transaction.atomic
+    def _seed(self, passwords: dict[str, str]) -> None:
+        users = {}
+        for username, role in DEMO_USERS:
+            users[role], state = _user_ensure(username, role, passwords[username])
+            self.stdout.write(f"user {username}: {state}")
+        project, created = Project.objects.get_or_create(name=PROJECT_NAME)
+        project.members.add(users[WRITER], users[ADMIN])
+        self.stdout.write(f"project {PROJECT_NAME!r}: {'created' if created else 'exists'}")
+        document = Document.objects.filter(owner=users[WRITER], title=DOCUMENT_TITLE).first()
+        if document is None:
+            document = document_create(owner=users[WRITER], text=DOCUMENT_TEXT, title=DOCUMENT_TITLE, project=project)
+            self.stdout.write(f"document {DOCUMENT_TITLE!r}: created (#{document.pk})")
+        else:
+            self.stdout.write(f"document {DOCUMENT_TITLE!r}: exists (#{document.pk})")
+        version, state = _model_version_configured()
+        self.stdout.write(f"model version {version.name!r} ({version.base_model}): {state}")
