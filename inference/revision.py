@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from inference.diffing import EditAction, diff_words
+from inference.diffing import EditAction, apply_edits, diff_words
 from inference.editor import Generated, GenerationSettings
 from inference.sentences import sentence_spans
 
@@ -44,24 +44,27 @@ def clean_revision(text: str) -> str:
     return _NEWLINE_RUN.sub(" ", text.strip())
 
 
+def _layout_only(edit: EditAction) -> bool:
+    """A line break the one-line revision turned into a space ("Best regards,\nSam"): layout
+    the writer chose, not an edit the model meant."""
+    return "\n" in edit.before and not edit.before.strip() and not edit.after.strip()
+
+
 def revision_from_sentences(
     text: str, spans: list[tuple[int, int]], revisions: list[Generated], intent: str
 ) -> tuple[str, list[ProposedEdit]]:
-    """The revised text and its edits; an empty revision leaves its sentence unchanged."""
+    """The revised text and its edits; an empty revision leaves its sentence unchanged, and the
+    text's own line breaks are kept."""
     if len(spans) != len(revisions):
         raise ValueError(f"{len(spans)} sentences but {len(revisions)} revisions")
-    pieces: list[str] = []
     edits: list[ProposedEdit] = []
-    cursor = 0
     for (start, end), generated in zip(spans, revisions):
         sentence = text[start:end]
         revised = clean_revision(generated.text) or sentence
-        pieces += [text[cursor:start], revised]
-        cursor = end
         for e in diff_words(sentence, revised, offset=start):
-            edits.append(ProposedEdit(e.action, e.start, e.end, e.before, e.after, intent, generated.score))
-    pieces.append(text[cursor:])
-    return "".join(pieces), edits
+            if not _layout_only(e):
+                edits.append(ProposedEdit(e.action, e.start, e.end, e.before, e.after, intent, generated.score))
+    return apply_edits(text, edits), edits
 
 
 def revise_document(

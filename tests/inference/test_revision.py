@@ -46,3 +46,13 @@ def test_model_input_is_coedit_format() -> None:
     prompt = "Fix grammatical errors in this sentence"
     assert model_input(prompt, "me go.") == "Fix grammatical errors in this sentence: me go."
     assert model_input("Make it friendlier: ", "Go away.") == "Make it friendlier: Go away."
+
+
+def test_a_line_break_inside_a_sentence_is_layout_not_an_edit():
+    text = "Best regards,\nSam"
+    spans = sentence_spans(text)
+    output, edits = revision_from_sentences(text, spans, [Generated("Best regards, Sam", 0.9)], "fluency")
+    assert edits == [] and output == text
+    output, edits = revision_from_sentences(text, spans, [Generated("Kind regards, Sam", 0.9)], "fluency")
+    assert [(e.before, e.after) for e in edits] == [("Best", "Kind")]
+    assert output == "Kind regards,\nSam"
