@@ -15,8 +15,8 @@ HTMX = {"HX-Request": "true"}
 # permissions (user's and groups'), proposals, their current decisions (with who decided), counts.
 REVIEW_PAGE_QUERIES = 9
 # session, user, permissions (2), proposal; decision_record: savepoint, lock the proposal,
-# current decision, insert, release; then the fresh proposal, its decisions, the counts.
-DECISION_QUERIES = 13
+# current decision, insert, release; then the counts (the recorded decision is in hand).
+DECISION_QUERIES = 11
 
 
 def review_with_edits(owner, n: int):

@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
@@ -67,14 +67,14 @@ class DecisionCounts:
 
 
 def decision_counts(iteration: Iteration) -> DecisionCounts:
-    current = Decision.objects.filter(proposal=OuterRef("pk"), is_current=True).values("verdict")[:1]
+    # One LEFT JOIN on the current decision (at most one per proposal, by constraint).
     row = (
         EditProposal.objects.filter(iteration=iteration)
-        .annotate(verdict=Subquery(current))
+        .annotate(current=FilteredRelation("decisions", condition=Q(decisions__is_current=True)))
         .aggregate(
             total=Count("pk"),
-            accepted=Count("pk", filter=Q(verdict=Decision.Verdict.ACCEPT)),
-            rejected=Count("pk", filter=Q(verdict=Decision.Verdict.REJECT)),
+            accepted=Count("pk", filter=Q(current__verdict=Decision.Verdict.ACCEPT)),
+            rejected=Count("pk", filter=Q(current__verdict=Decision.Verdict.REJECT)),
         )
     )
     return DecisionCounts(accepted=row["accepted"], rejected=row["rejected"], total=row["total"])

@@ -401,14 +401,16 @@ def proposal_decide(request, pk: int):
     a conflict (someone decided since the page was loaded) is a 409 showing the current state."""
     proposal = selectors.proposal_for_user(request.user, pk)
     form = DecisionForm(request.POST)
-    error, status = "", 200
+    error, status, decision = "", 200, None
     if not form.is_valid():
         error, status = form_errors(form), 400
     else:
-        verdict = form.cleaned_data["verdict"]
         try:
-            services.decision_record(
-                proposal=proposal, user=request.user, verdict=verdict, based_on=form.cleaned_data["based_on"]
+            decision = services.decision_record(
+                proposal=proposal,
+                user=request.user,
+                verdict=form.cleaned_data["verdict"],
+                based_on=form.cleaned_data["based_on"],
             )
         except WritingError as exc:
             error, status = str(exc), exc.status_code
@@ -416,7 +418,12 @@ def proposal_decide(request, pk: int):
         if error:
             messages.error(request, error)
         return redirect(_document_url(proposal.iteration.document_id, f"edit-{proposal.pk}"))
-    fresh = proposal_decorate(selectors.proposal_with_decision(proposal.pk))
+    if decision is not None:
+        # Recorded while the round was open: the decision in hand is the current one.
+        proposal.current_decisions = [decision]
+        fresh = proposal_decorate(proposal)
+    else:
+        fresh = proposal_decorate(selectors.proposal_with_decision(proposal.pk))
     context = {
         "p": fresh,
         "edit_error": error,
