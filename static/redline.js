@@ -75,10 +75,10 @@
         move(-1);
         break;
       case "a":
-        click(edit && edit.querySelector(".accept-form button"));
+        click(edit && edit.querySelector("button.accept"));
         break;
       case "r":
-        click(edit && edit.querySelector(".reject-form button"));
+        click(edit && edit.querySelector("button.reject"));
         break;
       case "u":
         click(document.querySelector("#undo-form button"));

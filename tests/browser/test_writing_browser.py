@@ -51,7 +51,7 @@ def test_review_loop_in_the_browser(live_server, celery_worker, tiny_model_versi
 
     # Click: reject the first edit with its button.
     rejected_id = edits.nth(0).get_attribute("id")
-    page.locator(f"#{rejected_id} .reject-form button").click()
+    page.locator(f"#{rejected_id} button.reject").click()
     expect(page.locator(f"#{rejected_id}")).to_have_attribute("data-decision", "reject")
     expect(page.locator('#counts [data-count="decided"]')).to_have_text("2")
 

@@ -78,12 +78,13 @@ def redline_segments(text: str, proposals) -> list[Segment]:
 
 
 def proposal_decorate(proposal: EditProposal) -> EditProposal:
-    """Set `.decision` (current row or None), `.verdict` and `.based_on` (the current
-    decision id, 0 for none) from the prefetched `current_decisions`."""
+    """Set `.decision` (current row or None), `.verdict`, `.based_on` (the current decision
+    id, 0 for none) from the prefetched `current_decisions`, and `.decide_url`."""
     current = proposal.current_decisions[0] if proposal.current_decisions else None
     proposal.decision = current
     proposal.verdict = current.verdict if current else "undecided"
     proposal.based_on = current.pk if current else 0
+    proposal.decide_url = reverse("writing:proposal_decide", args=[proposal.pk])
     return proposal
 
 
