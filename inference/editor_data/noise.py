@@ -1,0 +1,308 @@
+"""One realistic error injected into a clean sentence; each function is named after its error type.
+
+Every corruption takes the clean sentence and a `random.Random` and returns the corrupted
+sentence, or None when the sentence offers no place for that error (no article to swap, no
+simple subject before is/are, ...). The fix must be recoverable from the corrupted sentence
+alone, which is why dropped words are function words in contexts where their absence is
+ungrammatical, and agreement errors sit right after a simple subject.
+
+Misspellings come from codespell's dictionary of real ones (single lowercase words with one
+correction), split by a hash of the pair into a training part and a held-out part that only
+evaluation uses; training may add synthetic typos (one letter dropped, doubled, swapped or
+replaced), never one of the held-out misspellings.
+"""
+
+import random
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+
+from inference.editor_data.corpus import is_held_out
+from inference.editor_data.words import (
+    DETERMINERS, FUNCTION_WORDS, MODALS, PREPOSITIONS, THIRD_PERSON, VERBS, third_person,
+)
+from inference.sentences import sentence_spans
+
+MISSPELLING_HELD_OUT_PERCENT = 20
+_PAIR = re.compile(r"([a-z]+)->([a-z]+)")
+_ALPHA = re.compile(r"[A-Za-z]+")
+
+# Nouns after which both is and are (or has and have) can be right.
+_NUMBER_AMBIGUOUS = frozenset(
+    "data following rest majority number none all most some remaining latter former same above below total "
+    "series species news media criteria kind type sort set group pair lot couple".split()
+)
+AGREEMENT_SWAPS = {
+    "is": "are", "are": "is", "was": "were", "were": "was", "has": "have", "have": "has",
+    "does": "do", "do": "does", "isn't": "aren't", "aren't": "isn't", "wasn't": "weren't",
+    "weren't": "wasn't", "hasn't": "haven't", "haven't": "hasn't", "doesn't": "don't", "don't": "doesn't",
+}
+_DOUBLING_OK = frozenset("that had".split())  # "that that" and "had had" can be right
+_A_AN_UNCLEAR = ("u", "h", "eu", "one", "once")  # spelling and sound disagree: "a user", "an hour"
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+@dataclass(frozen=True)
+class Misspellings:
+    """codespell's single-word misspellings as correct word -> misspellings, split in two."""
+
+    train: dict[str, tuple[str, ...]]
+    held_out: dict[str, tuple[str, ...]]
+
+    def wrong_words(self) -> frozenset[str]:
+        return frozenset(w for table in (self.train, self.held_out) for ws in table.values() for w in ws)
+
+    def sizes(self) -> dict[str, int]:
+        return {name: sum(map(len, table.values())) for name, table in (("train", self.train), ("held_out", self.held_out))}
+
+
+def codespell_dictionary() -> Path:
+    spec = find_spec("codespell_lib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The codespell package is needed for the misspelling lists (pip install codespell).")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "dictionary.txt"
+
+
+@lru_cache(maxsize=4)
+def load_misspellings(held_out_percent: int = MISSPELLING_HELD_OUT_PERCENT) -> Misspellings:
+    train: dict[str, list[str]] = {}
+    held_out: dict[str, list[str]] = {}
+    for line in codespell_dictionary().read_text(encoding="utf-8").splitlines():
+        match = _PAIR.fullmatch(line.strip())
+        if not match or len(match.group(2)) < 3:
+            continue
+        wrong, right = match.groups()
+        table = held_out if is_held_out(f"{wrong}->{right}", held_out_percent, "misspelling") else train
+        table.setdefault(right, []).append(wrong)
+    return Misspellings(
+        {k: tuple(sorted(v)) for k, v in sorted(train.items())},
+        {k: tuple(sorted(v)) for k, v in sorted(held_out.items())},
+    )
+
+
+def _is_word(token: str) -> bool:
+    return bool(_ALPHA.fullmatch(token))
+
+
+def _match_case(word: str, like: str) -> str:
+    return word[0].upper() + word[1:] if like[:1].isupper() else word
+
+
+def _one_sentence(corrupted: str, clean: str) -> str | None:
+    """The corrupted sentence, if it differs from the clean one and still reads as one sentence."""
+    if corrupted == clean or sentence_spans(corrupted) != [(0, len(corrupted))]:
+        return None
+    return corrupted
+
+
+def misspelling(sentence: str, rng: random.Random, table: dict[str, tuple[str, ...]]) -> str | None:
+    """One word replaced by a real misspelling of it from `table` (correct -> misspellings)."""
+    tokens = sentence.split(" ")
+    places = []
+    for i, token in enumerate(tokens):
+        core = token.rstrip(".,;)").lstrip("(")
+        if _is_word(core) and core[1:].islower() and core.lower() in table:
+            places.append(i)
+    if not places:
+        return None
+    i = rng.choice(places)
+    core = tokens[i].rstrip(".,;)").lstrip("(")
+    wrong = _match_case(rng.choice(table[core.lower()]), core)
+    tokens[i] = tokens[i].replace(core, wrong, 1)
+    return _one_sentence(" ".join(tokens), sentence)
+
+
+def synthetic_typo(word: str, rng: random.Random) -> str:
+    """`word` with one letter dropped, doubled, swapped with the next, or replaced by a key beside it;
+    the first letter is kept (people rarely mistype it)."""
+    i = rng.randrange(1, len(word))
+    kind = rng.choice(("drop", "double", "swap", "neighbour"))
+    if kind == "drop":
+        return word[:i] + word[i + 1 :]
+    if kind == "double":
+        return word[:i] + word[i] + word[i:]
+    if kind == "swap" and i < len(word) - 1:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    for row in _KEYBOARD_ROWS:
+        j = row.find(word[i].lower())
+        if j >= 0:
+            near = [row[k] for k in (j - 1, j + 1) if 0 <= k < len(row)]
+            return word[:i] + rng.choice(near) + word[i + 1 :]
+    return word[:i] + word[i + 1 :]
+
+
+def synthetic_misspelling(sentence: str, rng: random.Random, known: frozenset[str], avoid: frozenset[str]) -> str | None:
+    """One word of 4+ letters given a synthetic typo that is neither a known word nor in `avoid`."""
+    tokens = sentence.split(" ")
+    places = [i for i, t in enumerate(tokens) if len(c := t.rstrip(".,;)").lstrip("(")) >= 4 and _is_word(c) and c[1:].islower()]
+    if not places:
+        return None
+    i = rng.choice(places)
+    core = tokens[i].rstrip(".,;)").lstrip("(")
+    for _ in range(5):
+        wrong = synthetic_typo(core, rng)
+        if wrong.lower() not in known and wrong.lower() not in avoid:
+            tokens[i] = tokens[i].replace(core, wrong, 1)
+            return _one_sentence(" ".join(tokens), sentence)
+    return None
+
+
+def doubled_word(sentence: str, rng: random.Random) -> str | None:
+    """A word written twice: "the the", "is is"; short function words are the likeliest."""
+    tokens = sentence.split(" ")
+    places, weights = [], []
+    for i, token in enumerate(tokens):
+        if _is_word(token) and token.lower() not in _DOUBLING_OK:
+            places.append(i)
+            weights.append(4 if token.lower() in FUNCTION_WORDS else 1)
+    if not places:
+        return None
+    i = rng.choices(places, weights)[0]
+    tokens[i] = f"{tokens[i]} {tokens[i].lower() if i == 0 and tokens[i] != 'I' else tokens[i]}"
+    return _one_sentence(" ".join(tokens), sentence)
+
+
+def dropped_word(sentence: str, rng: random.Random) -> str | None:
+    """A function word left out where English needs it: "the" after a preposition, "a"/"an"
+    after is/as/with/..., "of", "to" before a verb, "is"/"are" before not, an article or a
+    participle, "be" after a modal."""
+    tokens = sentence.split(" ")
+    places = []
+    for i in range(1, len(tokens) - 1):
+        word, prev, nxt = tokens[i], tokens[i - 1].lower(), tokens[i + 1]
+        if not (_is_word(word) and _is_word(prev) and _is_word(nxt.rstrip(".,;"))):
+            continue
+        if (
+            (word == "the" and prev in PREPOSITIONS)
+            or (word in ("a", "an") and prev in PREPOSITIONS | {"is", "as", "be", "was", "return", "returns", "create", "creates"})
+            or word == "of"
+            or (word == "to" and (nxt in VERBS or nxt == "be"))  # "passed the function" would still read
+            or (word in ("is", "are") and (nxt in ("not", "a", "an", "the") or (nxt.endswith("ed") and len(nxt) > 4)))
+            or (word == "be" and prev in MODALS)
+        ):
+            places.append(i)
+    if not places:
+        return None
+    i = rng.choice(places)
+    return _one_sentence(" ".join(tokens[:i] + tokens[i + 1 :]), sentence)
+
+
+def _simple_subject(tokens: list[str], i: int) -> str | None:
+    """"singular" or "plural" when tokens[:i] end in a simple subject of known number, "either"
+    when it is a determiner and one noun (the verb already agrees with it), else None."""
+    prev = tokens[i - 1].lower()
+    if prev in ("it", "he", "she") or (i == 1 and prev in ("this", "that")):
+        return "singular"
+    if prev in ("they", "we") or (i == 1 and prev in ("these", "those")):
+        return "plural"
+    if (
+        i >= 2
+        and tokens[i - 2].lower() in DETERMINERS
+        and (i == 2 or tokens[i - 3].lower() not in PREPOSITIONS)  # "the size of the list is": not "list"
+        and _is_word(tokens[i - 1])
+        and tokens[i - 1].islower()
+        and prev not in FUNCTION_WORDS
+        and prev not in _NUMBER_AMBIGUOUS
+        and not prev.endswith("ly")
+    ):
+        return "either"
+    return None
+
+
+_OBJECT_STARTS = DETERMINERS | PREPOSITIONS | frozenset("to true false none whether if when it them that".split())
+
+
+def _object_follows(tokens: list[str], i: int) -> bool:
+    """Whether what follows tokens[i] reads as its object, so that an -s word there is a verb
+    ("the function returns the value") and not a plural noun ("the expected splits sizes")."""
+    return tokens[i].endswith(".") or (i + 1 < len(tokens) and tokens[i + 1].lower() in _OBJECT_STARTS)
+
+
+def agreement(sentence: str, rng: random.Random) -> str | None:
+    """A verb that no longer agrees with its simple subject (a pronoun, or a determiner and one
+    noun): is/are, was/were, has/have, does/do swapped ("the value are"), or a present-tense
+    verb's -s added or dropped ("it return", "they returns")."""
+    tokens = sentence.split(" ")
+    places: list[tuple[int, str]] = []
+    for i in range(1, len(tokens)):
+        verb = tokens[i].rstrip(".,;")
+        subject = _simple_subject(tokens, i) if verb in AGREEMENT_SWAPS or verb in THIRD_PERSON or verb in VERBS else None
+        if subject is None:
+            continue
+        if verb in AGREEMENT_SWAPS:
+            places.append((i, AGREEMENT_SWAPS[verb]))
+        elif verb in THIRD_PERSON and (subject == "singular" or (subject == "either" and _object_follows(tokens, i))):
+            places.append((i, THIRD_PERSON[verb]))
+        elif verb in VERBS and subject == "plural":  # not after "the noun": "the return value"
+            places.append((i, third_person(verb)))
+    if not places:
+        return None
+    i, wrong = rng.choice(places)
+    tokens[i] = wrong + tokens[i][len(tokens[i].rstrip(".,;")) :]
+    return _one_sentence(" ".join(tokens), sentence)
+
+
+def article(sentence: str, rng: random.Random) -> str | None:
+    """"a" and "an" swapped before a word whose spelling shows its first sound ("an value")."""
+    tokens = sentence.split(" ")
+    places = []
+    for i in range(len(tokens) - 1):
+        nxt = tokens[i + 1].lstrip("(")
+        if tokens[i] in ("a", "an", "A", "An") and nxt[:1].isalpha() and not nxt.lower().startswith(_A_AN_UNCLEAR):
+            places.append(i)
+    if not places:
+        return None
+    i = rng.choice(places)
+    swapped = {"a": "an", "an": "a", "A": "An", "An": "A"}[tokens[i]]
+    tokens[i] = swapped
+    return _one_sentence(" ".join(tokens), sentence)
+
+
+def capitalisation(sentence: str, rng: random.Random) -> str | None:
+    """The sentence's first letter in lower case, or the pronoun "I" written "i"."""
+    tokens = sentence.split(" ")
+    options = []
+    if tokens[0][:1].isupper() and tokens[0] != "I" and (len(tokens[0]) == 1 or tokens[0][1:].islower()):
+        options.append("initial")
+    pronoun = [i for i, t in enumerate(tokens) if i > 0 and (t == "I" or t.startswith(("I'm", "I've", "I'll", "I'd")))]
+    if pronoun:
+        options.append("pronoun")
+    if not options:
+        return None
+    if rng.choice(options) == "initial":
+        tokens[0] = tokens[0][0].lower() + tokens[0][1:]
+    else:
+        i = rng.choice(pronoun)
+        tokens[i] = "i" + tokens[i][1:]
+    return _one_sentence(" ".join(tokens), sentence)
+
+
+def punctuation(sentence: str, rng: random.Random) -> str | None:
+    """The final period left out, a space before a comma or the period, a mark doubled, or no
+    space after a comma."""
+    options = []
+    if sentence.endswith("."):
+        options += ["missing_period", "space_before", "doubled"]
+    commas = [m.start() for m in re.finditer(r",(?= )", sentence)]
+    if commas:
+        options += ["space_before", "doubled", "missing_space"]
+    if not options:
+        return None
+    kind = rng.choice(options)
+    if kind == "missing_period":
+        return _one_sentence(sentence[:-1], sentence)
+    marks = ([len(sentence) - 1] if sentence.endswith(".") else []) + commas
+    if kind == "missing_space":
+        at = rng.choice(commas)
+        return _one_sentence(sentence[: at + 1] + sentence[at + 2 :], sentence)
+    at = rng.choice(marks)
+    if kind == "space_before":
+        return _one_sentence(sentence[:at] + " " + sentence[at:], sentence)
+    return _one_sentence(sentence[: at + 1] + sentence[at] + sentence[at + 1 :], sentence)
+
+
+# The error types fix_grammar is trained on, in report order. misspelling needs its table.
+ERROR_TYPES = ("misspelling", "doubled_word", "dropped_word", "agreement", "article", "capitalisation", "punctuation")
+CORRUPTIONS = {f.__name__: f for f in (doubled_word, dropped_word, agreement, article, capitalisation, punctuation)}

@@ -1,0 +1,85 @@
+"""Training the built-in editor (tiny size), loading it like any model, revising, evaluating."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from inference.diffing import apply_edits
+from inference.editor import GenerationSettings, load_editor
+from inference.editor_config import editor_config
+from inference.editor_data.examples import load_resources
+from inference.editor_eval import main as eval_main
+from inference.editor_train import CARD_NAME, main as train_main, train
+from inference.instructions import INSTRUCTIONS
+from inference.revision import revise_document
+
+STEPS = 12
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny size trained for a few steps through the command line."""
+    out = tmp_path_factory.mktemp("editor") / "redline-editor"
+    train_main(["--out", str(out), "--size", "tiny", "--steps", str(STEPS), "--seed", "0"])
+    return out
+
+
+def test_training_saves_safetensors_tokenizer_and_a_card(trained: Path):
+    assert (trained / "model.safetensors").is_file() and (trained / "tokenizer.json").is_file()
+    card = json.loads((trained / CARD_NAME).read_text())
+    assert (card["steps"], card["seed"], card["config"]["size"]) == (STEPS, 0, "tiny")
+    assert card["data"]["sentences"]["train"] > 0 and card["data"]["misspellings"]["held_out"] > 0
+    assert card["final_loss"] > 0 and card["parameters"] < 1_000_000
+
+
+def test_same_seed_gives_the_same_weights(tmp_path: Path):
+    resources = load_resources(sources=("pydoc",))
+    config = editor_config("tiny", steps=3)
+    first = train(config, tmp_path / "a", resources=resources)
+    second = train(config, tmp_path / "b", resources=resources)
+    assert first["final_loss"] == second["final_loss"]
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+
+
+def test_the_tokenizer_round_trips_misspellings_and_odd_spacing(trained: Path):
+    editor = load_editor(str(trained))
+    text = "Teh valeu , is  here..Ünïcode too"
+    ids = editor.tokenizer(text).input_ids
+    assert editor.tokenizer.unk_token_id not in ids
+    assert editor.tokenizer.decode(ids, skip_special_tokens=True).strip() == text
+    prompt = INSTRUCTIONS["fix_grammar"].prompt + ":"
+    assert editor.tokenizer.convert_ids_to_tokens(editor.tokenizer(f"{prompt} Hi").input_ids)[0] == prompt
+
+
+def test_the_built_in_model_loads_and_revises_through_the_app_path(trained: Path):
+    editor = load_editor(str(trained))
+    assert editor.kind == "seq2seq"
+    text = "The the cat sat on the mat. It are happy.\n\nA new paragraph"
+    instruction = INSTRUCTIONS["fix_grammar"]
+    revision = revise_document(editor, text, instruction.prompt, instruction.intent, GenerationSettings(max_new_tokens=24))
+    assert revision.sentence_count == 3
+    assert apply_edits(text, revision.edits) == revision.model_output
+    assert all(e.intent == "fluency" and 0.0 <= e.score <= 1.0 for e in revision.edits)
+
+
+def test_the_eval_command_runs_on_it_and_writes_json(trained: Path, tmp_path: Path):
+    out = tmp_path / "eval.json"
+    assert eval_main(["--model", str(trained), "--n", "3", "--batch-size", "8", "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert results["sources"] == ["pydoc"]
+    sets = results["sets"]
+    for name in ("misspelling", "doubled_word", "dropped_word", "agreement", "article", "capitalisation", "punctuation", "clean"):
+        assert sets[name]["n"] > 0, name
+        assert 0.0 <= sets[name]["untouched"] <= 1.0
+    assert set(results["summary"]) >= {"min_fix_rate", "clean_untouched", "sentences_per_s", "meets_targets"}
