@@ -104,15 +104,20 @@ class Phase:
     def line(self) -> str:
         ms = [1000 * s for s in self.latencies]
         return (
-            f"{self.name:<34} {len(ms):>6} req  {self.errors:>4} errors  "
+            f"{self.name:<58} {len(ms):>6} req  {self.errors:>4} errors  "
             f"p50 {percentile(ms, 50):7.1f} ms  p99 {percentile(ms, 99):7.1f} ms  max {max(ms):7.1f} ms  "
             f"{self.throughput:7.1f} req/s"
         )
 
 
-def run_phase(name: str, clients: list[Client], work, requests: int, max_seconds: float) -> Phase:
-    """Every client runs work(client, index, k) for k < requests, all at once; returns the phase."""
+def run_phase(
+    name: str, clients: list[Client], work, requests: int, max_seconds: float, think: float = 0.0, seed: int = 0
+) -> Phase:
+    """Every client runs work(client, index, k) for k < requests, all at once; returns the phase.
+    With `think` > 0 each client pauses before every request for an exponentially distributed
+    time of that mean (a person reading the next edit); with 0 the clients are closed-loop."""
     phase = Phase(name)
+    pauses = [random.Random(seed * 1000 + i) for i in range(len(clients))]
     lock = threading.Lock()
     start = threading.Barrier(len(clients) + 1)
     deadline = [0.0]
@@ -120,6 +125,8 @@ def run_phase(name: str, clients: list[Client], work, requests: int, max_seconds
     def loop(index: int, client: Client) -> None:
         start.wait()
         for k in range(requests):
+            if think > 0:
+                time.sleep(pauses[index].expovariate(1 / think))
             if time.perf_counter() > deadline[0]:
                 return
             try:
@@ -181,6 +188,10 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--max-seconds", type=float, default=30, help="time limit of each phase")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--think", type=float, default=1.0,
+        help="mean seconds each client pauses before a request in the paced phases (a person deciding)",
+    )
     args = parser.parse_args(argv)
     if args.edits < args.clients:
         parser.error("--edits must be at least --clients (each client decides its own edits)")
@@ -230,10 +241,16 @@ def main(argv=None) -> int:
                 based_on[pk] = int(seen.group(1))
             return status, seconds, status == 200 and seen is not None
 
+        paced = f"{args.clients} clients, {args.think:g} s mean think time"
         phases = [
-            run_phase("baseline: GET /accounts/login/", clients, baseline, args.requests, args.max_seconds),
-            run_phase("decision: POST .../decide/ (htmx)", clients, decide, args.requests, args.max_seconds),
+            run_phase(f"baseline: GET login page ({paced})", clients, baseline, args.requests, args.max_seconds,
+                      args.think, args.seed),
+            run_phase(f"decision: POST (htmx) ({paced})", clients, decide, args.requests, args.max_seconds,
+                      args.think, args.seed),
         ]
+        # Capacity: the same clients with no pause at all (closed loop); latency is then mostly queueing.
+        saturated = run_phase(f"decision, saturated ({args.clients} clients, no pause)", clients, decide,
+                              args.requests, args.max_seconds)
         # The time one decision takes when nobody else is waiting (no queueing).
         alone = run_phase("decision, one client alone", clients[:1], decide, args.requests, args.max_seconds)
     finally:
@@ -241,7 +258,7 @@ def main(argv=None) -> int:
         server.wait(timeout=30)
 
     print()
-    for phase in [*phases, alone]:
+    for phase in [*phases, saturated, alone]:
         print(phase.line())
         if phase.errors:
             print(f"  statuses: {dict(sorted(phase.statuses.items()))}")
@@ -249,13 +266,13 @@ def main(argv=None) -> int:
     b_ms = [1000 * s for s in base.latencies]
     d_ms = [1000 * s for s in dec.latencies]
     print(
-        f"{'ratio decision / baseline':<34} p50 x{percentile(d_ms, 50) / percentile(b_ms, 50):.2f}  "
+        f"{'ratio decision / baseline (paced)':<58} p50 x{percentile(d_ms, 50) / percentile(b_ms, 50):.2f}  "
         f"p99 x{percentile(d_ms, 99) / percentile(b_ms, 99):.2f}  throughput x{dec.throughput / base.throughput:.2f}"
     )
     rows = Decision.objects.filter(proposal__iteration=iteration).count()
     print(f"decision rows written: {rows} (a repeated verdict on an edit writes none); "
           f"{time.perf_counter() - began:.0f} s in all")
-    return 1 if any(p.errors for p in [*phases, alone]) else 0
+    return 1 if any(p.errors for p in [*phases, saturated, alone]) else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
 
@@ -15,22 +15,32 @@ def documents_for_user(user) -> QuerySet[Document]:
     return Document.objects.filter(Q(owner=user) | Q(project__in=user.projects.values("pk")))
 
 
+def _visible(user, document: Document) -> bool:
+    if document.owner_id == user.pk:
+        return True
+    return document.project_id is not None and user.projects.filter(pk=document.project_id).exists()
+
+
+def _get_visible(queryset: QuerySet, user, pk, document_of):
+    """The row by primary key, or 404 if it is missing or its document is not the user's.
+    A plain primary-key lookup and a Python check: the decision endpoint's hot path."""
+    row = queryset.filter(pk=pk).first() if user.is_authenticated else None
+    if row is None or not _visible(user, document_of(row)):
+        raise Http404("No such object.")
+    return row
+
+
 def document_for_user(user, pk) -> Document:
-    return get_object_or_404(documents_for_user(user), pk=pk)
+    return _get_visible(Document.objects.all(), user, pk, lambda d: d)
 
 
 def iteration_for_user(user, pk) -> Iteration:
-    return get_object_or_404(
-        Iteration.objects.filter(document__in=documents_for_user(user)).select_related("document"), pk=pk
-    )
+    return _get_visible(Iteration.objects.select_related("document"), user, pk, lambda i: i.document)
 
 
 def proposal_for_user(user, pk) -> EditProposal:
-    return get_object_or_404(
-        EditProposal.objects.filter(iteration__document__in=documents_for_user(user)).select_related(
-            "iteration__document"
-        ),
-        pk=pk,
+    return _get_visible(
+        EditProposal.objects.select_related("iteration__document"), user, pk, lambda p: p.iteration.document
     )
 
 
