@@ -124,6 +124,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Sessions are read from Redis on every request and written through to Postgres, so a
+# restart of Redis logs nobody out.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDLINE_CACHE_URL", "redis://127.0.0.1:6379/1"),
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # Celery: `default` for light work, `gpu` for generation and training.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = None

@@ -11,12 +11,13 @@ from webapp.writing import services
 
 HTMX = {"HX-Request": "true"}
 
-# session, user, document, last iteration (with job and model version), the person's
-# permissions (user's and groups'), proposals, their current decisions (with who decided), counts.
-REVIEW_PAGE_QUERIES = 9
-# session, user, permissions (2), proposal; decision_record: savepoint, lock the proposal,
-# current decision, insert, release; then the counts (the recorded decision is in hand).
-DECISION_QUERIES = 11
+# (The session comes from the cache.) user, document, last iteration (with job and model
+# version), the person's permissions (user's and groups'), proposals, their current decisions
+# (with who decided), counts.
+REVIEW_PAGE_QUERIES = 8
+# user, permissions (2), proposal; decision_record: savepoint, lock the proposal, current
+# decision, insert, release; then the counts (the recorded decision is in hand).
+DECISION_QUERIES = 10
 
 
 def review_with_edits(owner, n: int):
