@@ -1,7 +1,6 @@
 """Loading tiny models and generating with them: batching, determinism, scores, errors, adapters."""
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -33,15 +32,6 @@ PROMPTS = [
     "Make this text coherent: The quick brown fox jumps over the lazy dog. A fast dog, a slow cat, and one bird.",
     "Simplify this sentence: Café au lait, 你好 😀.",
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Tiny models gain nothing from threads, and on a busy small machine extra threads only spin."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

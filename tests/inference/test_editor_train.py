@@ -1,11 +1,9 @@
 """Training the built-in editor (tiny size), loading it like any model, revising, evaluating."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 from inference.diffing import apply_edits
 from inference.editor import GenerationSettings, load_editor
@@ -17,14 +15,6 @@ from inference.instructions import INSTRUCTIONS
 from inference.revision import revise_document
 
 STEPS = 12
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
