@@ -150,7 +150,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Models and the writing loop.
 REDLINE_MODEL_DIR = Path(os.environ.get("REDLINE_MODEL_DIR", BASE_DIR / "var" / "models"))
-REDLINE_DEFAULT_MODEL = os.environ.get("REDLINE_MODEL", str(REDLINE_MODEL_DIR / "redline-editor"))
+# The built-in editor ships with the project (python -m inference.editor_train rebuilds it).
+REDLINE_BUILTIN_MODEL = BASE_DIR / "inference" / "weights" / "redline-editor"
+REDLINE_DEFAULT_MODEL = os.environ.get("REDLINE_MODEL", str(REDLINE_BUILTIN_MODEL))
 REDLINE_MAX_DEPTH = env_int("REDLINE_MAX_DEPTH", 5)
 REDLINE_MAX_DOCUMENT_CHARS = env_int("REDLINE_MAX_DOCUMENT_CHARS", 200_000)
 REDLINE_GENERATION_BATCH_SIZE = env_int("REDLINE_GENERATION_BATCH_SIZE", 16)

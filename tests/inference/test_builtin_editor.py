@@ -1,0 +1,47 @@
+"""The built-in editor that ships in inference/weights, through the same loading, generation
+and diff code as any other model."""
+
+from pathlib import Path
+
+import pytest
+
+from inference.diffing import apply_edits
+from inference.editor import GenerationSettings, load_editor
+from inference.instructions import INSTRUCTIONS
+from inference.revision import revise_document
+
+BUILTIN = Path(__file__).resolve().parents[2] / "inference" / "weights" / "redline-editor"
+WITH_ERRORS = (
+    "The function returns the the value of the first argument. "
+    "This method are called when the object is created. "
+    "The result is stored in a list"
+)
+CLEAN = "The module provides a way to read configuration files. Each thread has its own copy of the data."
+
+
+@pytest.fixture(scope="module")
+def editor():
+    return load_editor(str(BUILTIN))
+
+
+def revise(editor, text: str):
+    fix = INSTRUCTIONS["fix_grammar"]
+    return revise_document(editor, text, fix.prompt, fix.intent, GenerationSettings())
+
+
+def test_the_weights_are_small_and_carry_their_training_card():
+    size = sum(f.stat().st_size for f in BUILTIN.iterdir())
+    assert size < 30 * 1024 * 1024
+    assert (BUILTIN / "training_card.json").is_file()
+
+
+def test_it_proposes_the_fixes_a_newcomer_expects(editor):
+    revision = revise(editor, f"{WITH_ERRORS}\n\n{CLEAN}")
+    proposed = {(e.before, e.after) for e in revision.edits}
+    assert {(" the", ""), ("are", "is"), ("", ".")} <= proposed
+    assert all(e.intent == "fluency" for e in revision.edits)
+    assert apply_edits(f"{WITH_ERRORS}\n\n{CLEAN}", revision.edits) == revision.model_output
+
+
+def test_it_leaves_good_text_alone(editor):
+    assert revise(editor, CLEAN).edits == []
