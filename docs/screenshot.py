@@ -1,9 +1,8 @@
-"""Takes docs/screenshot.png: the review page of the demo letter, in headless chromium.
+"""Takes docs/screenshot.png: the review page of the demo document, in headless chromium.
 
-The bundled tiny model proposes random words, which make a poor picture; so the round shown
-here is a hand-written revision of the demo letter, turned into edits by the same code that
-turns a model's revision into edits (inference.revision). One edit is accepted, one rejected.
-Uses its own database, redline_screenshot.
+The round shown is the built-in editor's real revision of the demo document (inference.revision,
+as the worker runs it); one edit is accepted, one rejected. Uses its own database,
+redline_screenshot.
 
     .venv/bin/python docs/screenshot.py [--out docs/screenshot.png]
 """
@@ -20,19 +19,14 @@ from bench.decision_latency import free_port, start_gunicorn
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/redline_screenshot"
 USERNAME, PASSWORD = "writer", "screenshot-password-1"
-REVISED = {
-    "I has finished the first chapter of the report yesterday.": "I finished the first chapter of the report yesterday.",
-    "Their are still a few problems with the results, and the budget need more work.": "There are still a few problems with the results, and the budget needs more work.",
-    "Me and Anna will send the final draft before the meeting on friday.": "Anna and I will send the final draft before the meeting on Friday.",
-    "The introduction explain why we started the project, but it dont say what we learned.": "The introduction explains why we started the project, but it doesn't say what we learned.",
-    "Could you read it carefully and tell me if it make sense?": "Could you read it carefully and tell me if it makes sense?",
-}
 
 
 def round_in_review(user):
-    from inference.editor import Generated
-    from inference.revision import revision_from_sentences
-    from inference.sentences import sentence_spans
+    from django.conf import settings
+
+    from inference.editor import load_editor
+    from inference.instructions import INSTRUCTIONS
+    from inference.revision import revise_document
     from webapp.accounts.management.commands.seed_demo import DOCUMENT_TEXT, DOCUMENT_TITLE
     from webapp.training.models import ModelVersion
     from webapp.writing import services
@@ -40,10 +34,12 @@ def round_in_review(user):
 
     user.documents.all().delete()
     document = services.document_create(owner=user, text=DOCUMENT_TEXT, title=DOCUMENT_TITLE, max_depth=3)
-    spans = sentence_spans(document.current_text)
-    revisions = [Generated(REVISED.get(document.current_text[s:e], document.current_text[s:e]), 0.9) for s, e in spans]
-    output, edits = revision_from_sentences(document.current_text, spans, revisions, "fluency")
-    version, _ = ModelVersion.objects.get_or_create(name="redline-editor", defaults={"base_model": "var/models/redline-editor"})
+    fix = INSTRUCTIONS["fix_grammar"]
+    revision = revise_document(load_editor(str(settings.REDLINE_BUILTIN_MODEL)), document.current_text, fix.prompt, fix.intent)
+    output, edits = revision.model_output, revision.edits
+    version, _ = ModelVersion.objects.get_or_create(
+        name="built-in editor", defaults={"base_model": str(settings.REDLINE_BUILTIN_MODEL)}
+    )
     iteration = Iteration.objects.create(
         document=document, number=1, depth=1, status=Iteration.Status.REVIEW, instruction="fix_grammar",
         instruction_text="Fix grammatical errors in this sentence", text_before=document.current_text,
@@ -56,8 +52,9 @@ def round_in_review(user):
         )
         for i, e in enumerate(edits)
     )
-    services.decision_record(proposal=proposals[0], user=user, verdict="accept")
-    services.decision_record(proposal=proposals[2], user=user, verdict="reject")
+    # The period after the heading is the kind of edit a writer rejects; the agreement fix is right.
+    services.decision_record(proposal=proposals[0], user=user, verdict="reject")
+    services.decision_record(proposal=proposals[1], user=user, verdict="accept")
     return document
 
 

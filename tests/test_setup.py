@@ -49,7 +49,7 @@ def test_seed_demo_makes_the_demo_once_and_prints_working_logins(logins_file, ca
     assert set(project.members.values_list("username", flat=True)) == {"writer", "admin"}
     document = Document.objects.get()
     assert (document.owner.username, document.project, document.title) == ("writer", project, seed_demo.DOCUMENT_TITLE)
-    assert "I has finished" in document.current_text
+    assert "The option are enabled" in document.current_text
     assert "created" in first and "created" not in second
 
     active = ModelVersion.objects.get(is_active=True)

@@ -25,15 +25,15 @@ from webapp.writing.services import document_create
 
 DEMO_USERS = ((WRITER, WRITER), (ANNOTATOR, ANNOTATOR), (ADMIN, ADMIN))  # (username, role)
 PROJECT_NAME = "Demo project"
-DOCUMENT_TITLE = "Demo: a letter with a few errors"
-DOCUMENT_TEXT = """Dear team,
+# Technical prose with errors of the kinds the built-in editor was trained on (README).
+DOCUMENT_TITLE = "Demo: release notes with a few errors"
+DOCUMENT_TEXT = """Release notes
 
-I has finished the first chapter of the report yesterday. Their are still a few problems with the results, and the budget need more work. Me and Anna will send the final draft before the meeting on friday.
+This release adds a new option for reading configuration files. The option are enabled by default.
 
-The introduction explain why we started the project, but it dont say what we learned. Could you read it carefully and tell me if it make sense?
+The parser now returns the the list of sections in the order they appear in the file. Each section is stored as a dictionary
 
-Best regards,
-Sam
+When a value cannot be converted, an exception is raised. The error message include the name of the section and the key.
 """
 # A model version made from REDLINE_MODEL by this command is named with this prefix.
 CONFIGURED_PREFIX = "configured: "
