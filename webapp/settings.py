@@ -149,7 +149,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Models and the writing loop.
-REDLINE_MODEL_DIR = Path(os.environ.get("REDLINE_MODEL_DIR", BASE_DIR / "var" / "models"))
 # The built-in editor ships with the project (python -m inference.editor_train rebuilds it).
 REDLINE_BUILTIN_MODEL = BASE_DIR / "inference" / "weights" / "redline-editor"
 REDLINE_DEFAULT_MODEL = os.environ.get("REDLINE_MODEL", str(REDLINE_BUILTIN_MODEL))
