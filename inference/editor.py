@@ -28,6 +28,9 @@ class GenerationSettings:
     do_sample: bool = False
     temperature: float = 1.0
     seed: int = 0
+    # Causal LMs: keep the first non-empty line (one revised sentence); False keeps the whole
+    # output up to end-of-sequence (code, which spans lines).
+    first_line_only: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.num_beams < 1:
@@ -122,17 +125,22 @@ class Editor:
             )
         new_tokens = out.sequences[:, -logprobs.shape[1] :].tolist()
         logprobs = logprobs.float().tolist()
-        return [self._finish(ids[:limit], lp) for ids, lp, limit in zip(new_tokens, logprobs, limits)]
+        first_line = settings.first_line_only
+        return [self._finish(ids[:limit], lp, first_line) for ids, lp, limit in zip(new_tokens, logprobs, limits)]
 
-    def _finish(self, ids: list[int], logprobs: list[float]) -> Generated:
-        """Decoded text and score of one output: up to its end-of-sequence, first line for causal LMs."""
+    def _finish(self, ids: list[int], logprobs: list[float], first_line_only: bool = True) -> Generated:
+        """Decoded text and score of one output: up to its end-of-sequence, first line for causal LMs
+        unless first_line_only is False."""
         stops = self._stop_ids()
         keep = next((i + 1 for i, token_id in enumerate(ids) if token_id in stops), len(ids))
-        if self.kind == "causal":
+        first_line = self.kind == "causal" and first_line_only
+        if first_line:
             keep = min(keep, self._first_line_tokens(ids[:keep]))
         text = self.tokenizer.decode(ids[:keep], skip_special_tokens=True)
         if self.kind == "causal":
-            text = text.strip().split("\n", 1)[0]
+            text = text.strip()
+        if first_line:
+            text = text.split("\n", 1)[0]
         scores = logprobs[:keep]
         score = math.exp(sum(scores) / len(scores)) if scores else 0.0
         return Generated(text=text, score=min(max(score, 0.0), 1.0))
@@ -192,7 +200,12 @@ def load_editor(name_or_path: str, adapter_path: str | None = None) -> Editor:
 
 
 def _load(name_or_path: str, adapter_path: str | None) -> Editor:
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers import (
+        AutoConfig,
+        AutoModelForCausalLM,
+        AutoModelForSeq2SeqLM,
+        AutoTokenizer,
+    )
 
     from inference.devices import select_device
 

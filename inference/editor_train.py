@@ -2,12 +2,17 @@
 
     python -m inference.editor_train --out var/models/redline-editor [--size small] [--steps N] [--seed 0]
 
-Builds the sentence corpus (inference.editor_data), trains a byte-level BPE tokenizer on the
-training sentences and the instruction prompts, builds a small T5 from a config and trains it
-on an endless, seeded stream of (instruction + corrupted sentence, clean sentence) examples.
-Writes the model and tokenizer with save_pretrained (safetensors) and a training_card.json
-that records the configuration, data sizes, seed, steps and losses. The same seed, size and
-thread count give the same weights.
+Builds the sentence corpus (inference.editor_data), a byte-level BPE tokenizer (4,096 tokens, with
+one token for each instruction prompt and for the "Revised:" cue), a
+small Llama from a config, and trains it on an endless, seeded stream of examples laid out
+exactly as the app prompts a causal model (inference.editor.format_causal_prompt):
+
+    "<instruction>: <sentence>\nRevised: <target></s>"   (loss on " <target></s>" only)
+
+A causal model, because TRL's SFT and DPO trainers (which retrain the active model from the
+writers' decisions) train causal language models. Writes the model and tokenizer with
+save_pretrained (safetensors) and a training_card.json that records the configuration, data
+sizes, seed, steps and losses. The same seed, size and thread count give the same weights.
 """
 
 import argparse
@@ -18,22 +23,37 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from inference.editor import PLAIN_CAUSAL_TEMPLATE
 from inference.editor_config import SIZES, EditorConfig, editor_config
-from inference.editor_data.examples import Example, Resources, TrainingStream, load_resources
+from inference.editor_data.examples import (
+    Example,
+    Resources,
+    TrainingStream,
+    load_resources,
+)
 from inference.instructions import INSTRUCTIONS
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 CARD_NAME = "training_card.json"
+REVISED_CUE = PLAIN_CAUSAL_TEMPLATE.split("}", 1)[1]  # "\nRevised:"
 
 
 def build_tokenizer(texts: list[str], vocab_size: int):
-    """A byte-level BPE tokenizer: any text (misspellings included) encodes without <unk> and
-    decodes back exactly; inputs end with </s> as T5 expects."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    """A byte-level tokenizer: any text (misspellings included) encodes without <unk> and
+    decodes back exactly. With vocab_size 259 it has no merges, so every character is a token.
+    Each instruction prompt with its colon, and the cue before the revision, are one token."""
+    from tokenizers import (
+        AddedToken,
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        trainers,
+    )
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE(unk_token=UNK))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -43,44 +63,48 @@ def build_tokenizer(texts: list[str], vocab_size: int):
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer)
-    # Each instruction's prompt with its colon is one token: shorter inputs, and a clear task marker.
-    tok.add_tokens([AddedToken(f"{i.prompt}:", normalized=False) for i in INSTRUCTIONS.values() if i.prompt])
-    tok.post_processor = processors.TemplateProcessing(single=f"$A {EOS}", special_tokens=[(EOS, tok.token_to_id(EOS))])
+    markers = [f"{i.prompt}:" for i in INSTRUCTIONS.values() if i.prompt] + [REVISED_CUE]
+    tok.add_tokens([AddedToken(m, normalized=False) for m in markers])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         pad_token=PAD,
         eos_token=EOS,
         unk_token=UNK,
-        padding_side="right",
-        model_max_length=512,
+        padding_side="left",  # generation continues from the right edge of every row
+        model_max_length=1024,
         clean_up_tokenization_spaces=False,  # " ," must decode as written: it may be the error
     )
 
 
 def build_model(config: EditorConfig, tokenizer: Any):
-    from transformers import T5Config, T5ForConditionalGeneration
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     pad_id, eos_id = tokenizer.pad_token_id, tokenizer.eos_token_id
-    model_config = T5Config(
+    model_config = LlamaConfig(
         vocab_size=len(tokenizer),
-        d_model=config.d_model,
-        d_kv=config.d_kv,
-        d_ff=config.d_ff,
-        num_layers=config.num_layers,
-        num_decoder_layers=config.num_decoder_layers,
-        num_heads=config.num_heads,
-        dropout_rate=config.dropout,
-        feed_forward_proj="relu",
+        hidden_size=config.d_model,
+        intermediate_size=config.d_ff,
+        num_hidden_layers=config.num_layers,
+        num_attention_heads=config.num_heads,
+        num_key_value_heads=config.num_heads,
+        max_position_embeddings=2048,  # rotary: no weights depend on it; sentences longer than training still run
         tie_word_embeddings=True,
         pad_token_id=pad_id,
         eos_token_id=eos_id,
-        decoder_start_token_id=pad_id,
+        bos_token_id=None,
     )
-    model = T5ForConditionalGeneration(model_config)
+    model = LlamaForCausalLM(model_config)
     gen = model.generation_config
-    gen.pad_token_id, gen.eos_token_id, gen.decoder_start_token_id = pad_id, eos_id, pad_id
-    gen.max_new_tokens = 128  # a bound for callers that give none
+    gen.pad_token_id, gen.eos_token_id, gen.bos_token_id = pad_id, eos_id, None
+    gen.max_new_tokens = 256  # a bound for callers that give none
     return model
+
+
+def prompt_text(tokenizer: Any, example: Example) -> str:
+    """What the app gives a causal model for this example (inference.editor.format_causal_prompt)."""
+    from inference.editor import format_causal_prompt
+
+    return format_causal_prompt(tokenizer, example.model_input)
 
 
 def tokenizer_texts(resources: Resources) -> list[str]:
@@ -99,12 +123,23 @@ def batches(stream: TrainingStream, batch_size: int, pool: int = 8) -> Iterator[
 
 
 def encode_batch(tokenizer: Any, examples: list[Example], max_tokens: int) -> dict[str, Any]:
-    """Input ids, attention mask and labels (padding masked with -100) for a batch."""
-    enc = tokenizer([e.model_input for e in examples], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-    labels = tokenizer([e.target for e in examples], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-    ids = labels["input_ids"]
-    ids[labels["attention_mask"] == 0] = -100
-    return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"], "labels": ids}
+    """Prompt and target in one right-padded row each; labels are the target tokens and </s>
+    (the prompt and the padding are masked with -100). Prompt and target are each cut to
+    max_tokens."""
+    import torch
+
+    rows, labels = [], []
+    for e in examples:
+        prompt = tokenizer(prompt_text(tokenizer, e), add_special_tokens=False)["input_ids"][:max_tokens]
+        target = tokenizer(" " + e.target, add_special_tokens=False)["input_ids"][: max_tokens - 1] + [tokenizer.eos_token_id]
+        rows.append(prompt + target)
+        labels.append([-100] * len(prompt) + target)
+    width = max(map(len, rows))
+    pad = tokenizer.pad_token_id
+    input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows])
+    attention_mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
+    label_ids = torch.tensor([lab + [-100] * (width - len(lab)) for lab in labels])
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": label_ids}
 
 
 def _lr_factor(step: int, config: EditorConfig) -> float:
@@ -121,7 +156,9 @@ def train(
     on_log: Callable[[dict[str, Any]], None] | None = None,
     resources: Resources | None = None,
 ) -> dict[str, Any]:
-    """Trains a model as `config` says and saves it into `out`; returns the training card."""
+    """Trains a model as `config` says and saves it into `out`; returns the training card.
+    With config.checkpoint_every, copies are saved on the way into `out`/checkpoints/step-N,
+    so a long run can be evaluated while it goes on."""
     import numpy as np
     import torch
 
@@ -166,6 +203,11 @@ def train(
         value = loss.item()
         losses.append(value)
         smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
+        if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
+            checkpoint = Path(out) / "checkpoints" / f"step-{step}"
+            model.save_pretrained(checkpoint)
+            tokenizer.save_pretrained(checkpoint)
+            log({"event": "checkpoint", "step": step, "path": str(checkpoint)})
         if step % config.log_every == 0 or step == config.steps:
             elapsed = time.perf_counter() - train_started
             log({"event": "step", "step": step, "loss": round(smoothed, 4), "lr": scheduler.get_last_lr()[0],
@@ -178,7 +220,7 @@ def train(
     tokenizer.save_pretrained(out)
     tail = losses[-min(len(losses), 100):]
     card = {
-        "model": "T5ForConditionalGeneration",
+        "model": "LlamaForCausalLM",
         "parameters": n_params,
         "config": config.as_dict(),
         "data": {
@@ -216,8 +258,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--checkpoint-every", type=int, help="also save the model every N steps, into OUT/checkpoints/step-N")
     args = parser.parse_args(argv)
-    config = editor_config(args.size, steps=args.steps, seed=args.seed, batch_size=args.batch_size, threads=args.threads)
+    config = editor_config(args.size, steps=args.steps, seed=args.seed, batch_size=args.batch_size, threads=args.threads,
+                           checkpoint_every=args.checkpoint_every)
     train(config, args.out, on_log=_print_record)
 
 

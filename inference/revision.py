@@ -74,11 +74,17 @@ def revise_document(
     intent: str,
     settings: GenerationSettings = GenerationSettings(),
     on_progress: Callable[[int, int], None] | None = None,
+    prompt_prefixes: list[str] | None = None,
 ) -> DocumentRevision:
-    """Runs `prompt` over every sentence of `text`; on_progress(done, total) counts sentences."""
+    """Runs `prompt` over every sentence of `text`; on_progress(done, total) counts sentences.
+    prompt_prefixes, one per sentence (sentence_spans), go before each sentence's prompt: the
+    context a model that reads it is given (inference.memory)."""
     started = time.perf_counter()
     spans = sentence_spans(text)
-    prompts = [model_input(prompt, text[start:end]) for start, end in spans]
+    if prompt_prefixes is not None and len(prompt_prefixes) != len(spans):
+        raise ValueError(f"{len(spans)} sentences but {len(prompt_prefixes)} prompt prefixes")
+    prefixes = prompt_prefixes or [""] * len(spans)
+    prompts = [prefix + model_input(prompt, text[start:end]) for prefix, (start, end) in zip(prefixes, spans)]
     revisions = editor.generate(prompts, settings, on_progress)
     model_output, edits = revision_from_sentences(text, spans, revisions, intent)
     return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started)

@@ -13,19 +13,31 @@ from functools import cached_property
 from typing import Iterable, Iterator
 
 from inference.editor_data import noise, phrases
-from inference.editor_data.corpus import PACKAGES, SOURCES, Corpus, build_corpus, stable_hash, words
+from inference.editor_data.corpus import (
+    PACKAGES,
+    SOURCES,
+    Corpus,
+    build_corpus,
+    stable_hash,
+    words,
+)
 from inference.instructions import INSTRUCTIONS
 from inference.revision import model_input
 
 CLEAN_TASKS = {"clean": "fix_grammar", "clean_simplify": "simplify", "clean_formal": "formal"}
 PHRASE_TASKS = ("simplify", "formal")
-# The share of each task in a training stream (normalised); clean sentences are 35%.
+# The share of each task in a training stream (normalised); clean sentences are 29%. "mixed"
+# puts two or three errors of different types into one sentence.
 DEFAULT_MIX = {
-    "clean": 0.24, "clean_simplify": 0.055, "clean_formal": 0.055,
-    "misspelling": 0.14, "doubled_word": 0.05, "dropped_word": 0.06, "agreement": 0.07,
-    "article": 0.05, "capitalisation": 0.04, "punctuation": 0.05,
-    "simplify": 0.09, "formal": 0.09,
+    "clean": 0.22, "clean_simplify": 0.04, "clean_formal": 0.04,
+    "misspelling": 0.22, "mixed": 0.08, "doubled_word": 0.04, "dropped_word": 0.08, "agreement": 0.07,
+    "article": 0.05, "capitalisation": 0.04, "punctuation": 0.04,
+    "simplify": 0.06, "formal": 0.06,
 }
+# How many misspelled words a misspelling example has (weights for 1, 2, 3): more signal per
+# sentence, while the single slip that evaluation uses stays the most common.
+TYPOS_PER_SENTENCE = (0.6, 0.25, 0.15)
+MIXED_ERRORS = (2, 3)
 
 
 @dataclass(frozen=True)
@@ -100,7 +112,7 @@ def corrupt(
 class TrainingStream:
     """An endless, deterministic stream of training examples."""
 
-    def __init__(self, resources: Resources, seed: int, mix: dict[str, float] = DEFAULT_MIX, synthetic_share: float = 0.3):
+    def __init__(self, resources: Resources, seed: int, mix: dict[str, float] = DEFAULT_MIX, synthetic_share: float = 0.6):
         self.resources = resources
         self.rng = random.Random(seed)
         self.synthetic_share = synthetic_share
@@ -136,9 +148,27 @@ class TrainingStream:
                 return Example(task, task, phrases.lengthen(sentence, pair, rng), sentence)
             for _ in range(20):  # most sentences have a place for most errors
                 sentence = rng.choice(self.sentences)
-                corrupted = corrupt(task, sentence, rng, self.resources, synthetic_share=self.synthetic_share)
-                if corrupted is not None:
+                corrupted = self._corrupt_for(task, sentence)
+                if corrupted is not None and corrupted != sentence:
                     return Example(task, "fix_grammar", corrupted, sentence)
+
+    def _corrupt_for(self, task: str, sentence: str) -> str | None:
+        """`sentence` with the errors of a training example of `task`: one error of that type,
+        up to three misspellings, or for "mixed" two or three errors of different types."""
+        rng = self.rng
+        if task == "misspelling":
+            kinds = ["misspelling"] * rng.choices((1, 2, 3), TYPOS_PER_SENTENCE)[0]
+        elif task == "mixed":
+            kinds = rng.sample(noise.ERROR_TYPES, rng.choice(MIXED_ERRORS))
+        else:
+            kinds = [task]
+        text: str | None = sentence
+        applied = 0
+        for kind in kinds:
+            corrupted = corrupt(kind, text, rng, self.resources, synthetic_share=self.synthetic_share)
+            if corrupted is not None:
+                text, applied = corrupted, applied + 1
+        return text if applied else None
 
     def take(self, n: int) -> list[Example]:
         return [self.next_example() for _ in range(n)]

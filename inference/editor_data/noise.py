@@ -21,7 +21,13 @@ from pathlib import Path
 
 from inference.editor_data.corpus import is_held_out
 from inference.editor_data.words import (
-    DETERMINERS, FUNCTION_WORDS, MODALS, PREPOSITIONS, THIRD_PERSON, VERBS, third_person,
+    DETERMINERS,
+    FUNCTION_WORDS,
+    MODALS,
+    PREPOSITIONS,
+    THIRD_PERSON,
+    VERBS,
+    third_person,
 )
 from inference.sentences import sentence_spans
 
@@ -114,29 +120,67 @@ def misspelling(sentence: str, rng: random.Random, table: dict[str, tuple[str, .
     return _one_sentence(" ".join(tokens), sentence)
 
 
+_VOWELS = "aeiou"
+# Spelling confusions people make (each side can stand for the other).
+_SOUND_ALIKES = (
+    ("ie", "ei"), ("ance", "ence"), ("ant", "ent"), ("able", "ible"), ("tion", "sion"), ("ph", "f"),
+    ("ck", "k"), ("ous", "ious"), ("er", "re"), ("ary", "ery"), ("ise", "ize"), ("c", "s"),
+)
+
+
+def _keyboard_neighbour(letter: str, rng: random.Random) -> str:
+    for row in _KEYBOARD_ROWS:
+        j = row.find(letter.lower())
+        if j >= 0:
+            return rng.choice([row[k] for k in (j - 1, j + 1) if 0 <= k < len(row)])
+    return letter
+
+
 def synthetic_typo(word: str, rng: random.Random) -> str:
-    """`word` with one letter dropped, doubled, swapped with the next, or replaced by a key beside it;
-    the first letter is kept (people rarely mistype it)."""
+    """`word` with one slip of the kinds real misspellings show: a letter dropped, doubled or
+    inserted, a doubled letter written once, two letters swapped, a key beside the right one,
+    a vowel for another, or a sound-alike spelling ("ei" for "ie", "ance" for "ence"). The first
+    letter is kept (people rarely mistype it)."""
     i = rng.randrange(1, len(word))
-    kind = rng.choice(("drop", "double", "swap", "neighbour"))
+    kind = rng.choice(("drop", "double", "undouble", "swap", "neighbour", "insert", "vowel", "sound"))
+    if kind == "undouble":
+        doubled = [j for j in range(1, len(word) - 1) if word[j] == word[j + 1]]
+        if doubled:
+            j = rng.choice(doubled)
+            return word[:j] + word[j + 1 :]
+        kind = "drop"
+    if kind == "sound":
+        found = []
+        for a, b in _SOUND_ALIKES:
+            for written, instead in ((a, b), (b, a)):
+                j = word.find(written, 1)
+                if j > 0:
+                    found.append((j, written, instead))
+        if found:
+            j, a, b = rng.choice(found)
+            return word[:j] + b + word[j + len(a) :]
+        kind = "vowel"
+    if kind == "vowel":
+        vowels = [j for j in range(1, len(word)) if word[j] in _VOWELS]
+        if vowels:
+            j = rng.choice(vowels)
+            return word[:j] + rng.choice([v for v in _VOWELS if v != word[j]]) + word[j + 1 :]
+        kind = "neighbour"
     if kind == "drop":
         return word[:i] + word[i + 1 :]
     if kind == "double":
         return word[:i] + word[i] + word[i:]
-    if kind == "swap" and i < len(word) - 1:
+    if kind == "insert":
+        return word[:i] + _keyboard_neighbour(word[i], rng) + word[i:]
+    if kind == "swap" and i < len(word) - 1 and word[i] != word[i + 1]:
         return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-    for row in _KEYBOARD_ROWS:
-        j = row.find(word[i].lower())
-        if j >= 0:
-            near = [row[k] for k in (j - 1, j + 1) if 0 <= k < len(row)]
-            return word[:i] + rng.choice(near) + word[i + 1 :]
-    return word[:i] + word[i + 1 :]
+    return word[:i] + _keyboard_neighbour(word[i], rng) + word[i + 1 :]
 
 
 def synthetic_misspelling(sentence: str, rng: random.Random, known: frozenset[str], avoid: frozenset[str]) -> str | None:
-    """One word of 4+ letters given a synthetic typo that is neither a known word nor in `avoid`."""
+    """One word of 3+ letters given a synthetic typo that is neither a known word nor in `avoid`."""
     tokens = sentence.split(" ")
-    places = [i for i, t in enumerate(tokens) if len(c := t.rstrip(".,;)").lstrip("(")) >= 4 and _is_word(c) and c[1:].islower()]
+    places = [i for i, t in enumerate(tokens) if len(c := t.rstrip(".,;)").lstrip("(")) >= 3 and _is_word(c) and c[1:].islower()]
     if not places:
         return None
     i = rng.choice(places)
@@ -164,24 +208,73 @@ def doubled_word(sentence: str, rng: random.Random) -> str | None:
     return _one_sentence(" ".join(tokens), sentence)
 
 
+# Words that take "to" and a verb after them: "able to read", "in order to", "a way to stop".
+_BEFORE_INFINITIVE = frozenset(
+    "able unable need needs needed want wants wanted order try tries tried trying attempt attempts attempted "
+    "going way ways how possible impossible necessary easy easier hard harder difficult safe unsafe likely "
+    "unlikely allowed required expected designed intended meant supposed sure useful ready enough used".split()
+)
+# Participles and adjectives that need "be" after a modal: "can be used", "will be able".
+_AFTER_BE = frozenset(
+    "done given taken written shown seen known built kept held thrown chosen broken hidden sent lost paid "
+    "able unable aware careful true false valid invalid available unavailable possible necessary empty".split()
+)
+# "the" is the only article before these: "in the same way", "of the following".
+_ONLY_THE = frozenset(
+    "same only following rest former latter first last second third next previous largest smallest highest lowest "
+    "longest shortest earliest latest newest oldest biggest greatest fastest slowest simplest easiest closest "
+    "nearest best worst".split()
+)
+_ONLY_THE_BEFORE_OF = frozenset("end beginning middle start top bottom".split())
+# Words before which "of" is the only way on: "one of the", "instead of", "the value of the".
+_QUANTIFIERS = frozenset("one some each most many none any either neither several part instead rest".split())
+_OF_CAN_GO = frozenset("all both half out inside outside off because made".split())  # "all the" still reads
+_PRONOUN_IS = frozenset("it he she".split())
+_PRONOUN_ARE = frozenset("they we you".split())
+# After a dropped is/are these still need it; a participle would not ("it raised" reads as past).
+_BE_FOLLOWERS = frozenset("not a an the".split())
+
+
+def _participle(word: str) -> bool:
+    return (word.endswith("ed") and len(word) > 4) or word in _AFTER_BE
+
+
+def _drop_is_clear(tokens: list[str], i: int) -> bool:
+    """Whether tokens[i], a function word, leaves a gap that only it fills when dropped."""
+    word, prev, nxt = tokens[i], tokens[i - 1].lower(), tokens[i + 1].rstrip(".,;").lower()
+    after = tokens[i + 2].rstrip(".,;").lower() if i + 2 < len(tokens) else ""
+    if word == "be":
+        return prev in MODALS and _participle(nxt)
+    if word == "to":
+        return prev in _BEFORE_INFINITIVE and (nxt in VERBS or nxt == "be")
+    if word == "of":
+        if not (nxt in DETERMINERS or nxt in ("them", "these", "those", "it")) or prev in _OF_CAN_GO:
+            return False
+        return prev in _QUANTIFIERS or not (prev in FUNCTION_WORDS or prev in VERBS or prev in THIRD_PERSON or prev.endswith(("ed", "ly", "ing")))
+    if word == "the":
+        if not (prev in PREPOSITIONS or prev == "as") or not tokens[i + 1].isalpha():  # "at first," stays as it is
+            return False
+        return nxt in _ONLY_THE or (nxt in _ONLY_THE_BEFORE_OF and after == "of")
+    if word in ("is", "are"):
+        subject = _PRONOUN_IS if word == "is" else _PRONOUN_ARE
+        at_start = i == 1 and prev in (("this", "that") if word == "is" else ("these", "those"))
+        if not (prev in subject or at_start or _simple_subject(tokens, i) == "either"):
+            return False
+        return nxt in _BE_FOLLOWERS
+    return False
+
+
 def dropped_word(sentence: str, rng: random.Random) -> str | None:
-    """A function word left out where English needs it: "the" after a preposition, "a"/"an"
-    after is/as/with/..., "of", "to" before a verb, "is"/"are" before not, an article or a
-    participle, "be" after a modal."""
+    """A function word left out where the gap is ungrammatical and only that word fills it:
+    "be" after a modal before a participle ("can used"), "to" before a verb after a word that
+    takes it ("able read"), "of" before a determiner ("one the keys", "the value the key"),
+    "the" after a preposition before a word that needs it ("in same way"), and "is"/"are"
+    after a simple subject ("it not set", "the value not set")."""
     tokens = sentence.split(" ")
     places = []
     for i in range(1, len(tokens) - 1):
-        word, prev, nxt = tokens[i], tokens[i - 1].lower(), tokens[i + 1]
-        if not (_is_word(word) and _is_word(prev) and _is_word(nxt.rstrip(".,;"))):
-            continue
-        if (
-            (word == "the" and prev in PREPOSITIONS)
-            or (word in ("a", "an") and prev in PREPOSITIONS | {"is", "as", "be", "was", "return", "returns", "create", "creates"})
-            or word == "of"
-            or (word == "to" and (nxt in VERBS or nxt == "be"))  # "passed the function" would still read
-            or (word in ("is", "are") and (nxt in ("not", "a", "an", "the") or (nxt.endswith("ed") and len(nxt) > 4)))
-            or (word == "be" and prev in MODALS)
-        ):
+        word, prev, nxt = tokens[i], tokens[i - 1], tokens[i + 1]
+        if _is_word(word) and _is_word(prev) and _is_word(nxt.rstrip(".,;")) and _drop_is_clear(tokens, i):
             places.append(i)
     if not places:
         return None

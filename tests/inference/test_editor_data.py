@@ -5,8 +5,20 @@ import random
 import pytest
 
 from inference.editor_data import noise, phrases
-from inference.editor_data.corpus import acceptable, build_corpus, candidate_sentences, comments, docstrings, is_held_out
-from inference.editor_data.examples import CLEAN_TASKS, TrainingStream, eval_sets, load_resources
+from inference.editor_data.corpus import (
+    acceptable,
+    build_corpus,
+    candidate_sentences,
+    comments,
+    docstrings,
+    is_held_out,
+)
+from inference.editor_data.examples import (
+    CLEAN_TASKS,
+    TrainingStream,
+    eval_sets,
+    load_resources,
+)
 from inference.instructions import INSTRUCTIONS
 from inference.sentences import sentence_spans
 
@@ -71,8 +83,12 @@ def test_each_corruption_makes_the_error_it_names():
     assert noise.misspelling("Return the value.", rng, {"value": ("valeu",)}) == "Return the valeu."
     assert noise.misspelling("Value it is.", rng, {"value": ("valeu",)}) == "Valeu it is."
     assert noise.doubled_word("Return value.", rng) in {"Return return value.", "Return value value."}
-    assert noise.dropped_word("Set it to one of the keys.", rng) in {"Set it to one the keys.", "Set it to one of keys."}
-    assert noise.dropped_word("Use it to create keys.", rng) == "Use it create keys."
+    assert noise.dropped_word("Set it to one of the keys.", rng) == "Set it to one the keys."
+    assert noise.dropped_word("It is able to create keys.", rng) == "It is able create keys."
+    assert noise.dropped_word("Use it to create keys.", rng) is None  # "Use it create keys" may mean "and create"
+    assert noise.dropped_word("It can be used in the same way.", random.Random(2)) in {"It can used in the same way.", "It can be used in same way."}
+    assert noise.dropped_word("It is not set.", rng) == "It not set."
+    assert noise.dropped_word("It is set by the caller.", rng) is None  # "It set by the caller" reads as past
     assert noise.agreement("The value is set.", rng) == "The value are set."
     assert noise.agreement("It returns the key.", rng) == "It return the key."
     assert noise.agreement("They return the key.", rng) == "They returns the key."
@@ -137,13 +153,15 @@ def test_training_stream_is_deterministic_uses_the_app_prompts_and_only_training
     train = set(resources.corpus.train)
     held_wrong = resources.held_out_misspellings
     tasks = {e.task for e in examples}
-    assert set(noise.ERROR_TYPES) | set(CLEAN_TASKS) | {"simplify", "formal"} >= tasks >= set(noise.ERROR_TYPES) | {"clean"}
+    assert set(noise.ERROR_TYPES) | set(CLEAN_TASKS) | {"simplify", "formal", "mixed"} >= tasks >= set(noise.ERROR_TYPES) | {"clean", "mixed"}
     for e in examples:
         assert e.model_input == f"{INSTRUCTIONS[e.instruction].prompt}: {e.source}"
         assert e.target in train
         assert (e.source == e.target) == (e.task in CLEAN_TASKS)
-        if e.task == "misspelling":
-            assert not {w.lower() for w in e.source.rstrip(".").split()} & held_wrong
+        if e.task in ("misspelling", "mixed"):
+            assert not {w.lower().strip(",;()") for w in e.source.rstrip(".").split()} & held_wrong
+    misspelled_words = [len(set(e.source.split()) - set(e.target.split())) for e in examples if e.task == "misspelling"]
+    assert max(misspelled_words) > 1 and misspelled_words.count(1) > len(misspelled_words) / 3
     clean_share = sum(e.task in CLEAN_TASKS for e in examples) / len(examples)
     assert 0.25 < clean_share < 0.45
 

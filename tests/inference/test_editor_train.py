@@ -8,9 +8,10 @@ import pytest
 from inference.diffing import apply_edits
 from inference.editor import GenerationSettings, load_editor
 from inference.editor_config import editor_config
-from inference.editor_data.examples import load_resources
+from inference.editor_data.examples import Example, load_resources
 from inference.editor_eval import main as eval_main
-from inference.editor_train import CARD_NAME, main as train_main, train
+from inference.editor_train import CARD_NAME, encode_batch, train
+from inference.editor_train import main as train_main
 from inference.instructions import INSTRUCTIONS
 from inference.revision import revise_document
 
@@ -54,7 +55,7 @@ def test_the_tokenizer_round_trips_misspellings_and_odd_spacing(trained: Path):
 
 def test_the_built_in_model_loads_and_revises_through_the_app_path(trained: Path):
     editor = load_editor(str(trained))
-    assert editor.kind == "seq2seq"
+    assert editor.kind == "causal"
     text = "The the cat sat on the mat. It are happy.\n\nA new paragraph"
     instruction = INSTRUCTIONS["fix_grammar"]
     revision = revise_document(editor, text, instruction.prompt, instruction.intent, GenerationSettings(max_new_tokens=24))
@@ -73,3 +74,15 @@ def test_the_eval_command_runs_on_it_and_writes_json(trained: Path, tmp_path: Pa
         assert sets[name]["n"] > 0, name
         assert 0.0 <= sets[name]["untouched"] <= 1.0
     assert set(results["summary"]) >= {"min_fix_rate", "clean_untouched", "sentences_per_s", "meets_targets"}
+
+
+def test_training_rows_are_laid_out_as_the_app_prompts_a_causal_model(trained: Path):
+    editor = load_editor(str(trained))
+    example = Example("agreement", "fix_grammar", "It are here.", "It is here.")
+    batch = encode_batch(editor.tokenizer, [example], 256)
+    prompt_ids = editor._encode([example.model_input])["input_ids"][0].tolist()
+    row, labels = batch["input_ids"][0].tolist(), batch["labels"][0].tolist()
+    assert row[: len(prompt_ids)] == prompt_ids  # what generation feeds the model, token for token
+    assert set(labels[: len(prompt_ids)]) == {-100}  # no loss on the prompt
+    assert editor.tokenizer.decode(row[len(prompt_ids) :], skip_special_tokens=True) == " It is here."
+    assert row[-1] == labels[-1] == editor.tokenizer.eos_token_id
