@@ -32,7 +32,15 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BENCH_PASSWORD, BENCH_USER, ROOT, bench_writer, django_setup, document_in_review, percentile
+from bench.common import (
+    BENCH_PASSWORD,
+    BENCH_USER,
+    ROOT,
+    bench_writer,
+    django_setup,
+    document_in_review,
+    percentile,
+)
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 BASED_ON_INPUT = re.compile(r'name="based_on" value="(\d+)"')

@@ -26,10 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from inference.diffing import EditAction, apply_edits, diff_words
+from inference.editor import Editor, GenerationSettings
 from inference.editor_data import noise
 from inference.editor_data.corpus import SOURCES
-from inference.editor_data.examples import CLEAN_TASKS, Example, Resources, eval_sets, load_resources
-from inference.editor import Editor, GenerationSettings
+from inference.editor_data.examples import (
+    CLEAN_TASKS,
+    Example,
+    Resources,
+    eval_sets,
+    load_resources,
+)
 from inference.instructions import INSTRUCTIONS
 from inference.revision import revise_document
 from inference.sentences import sentence_spans

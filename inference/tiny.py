@@ -74,7 +74,14 @@ def corpus(size: int = 600, seed: int = 0) -> list[str]:
 
 def build_tokenizer(lines: list[str], kind: str) -> "PreTrainedTokenizerFast":
     """A word-level tokenizer: every generated id decodes to a whole word or punctuation mark."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import (
+        Tokenizer,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
     from transformers import PreTrainedTokenizerFast
 
     specials = [PAD, EOS, UNK, BOS]

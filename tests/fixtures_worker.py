@@ -1,6 +1,8 @@
 """Fixtures that start real processes and build tiny models (a pytest plugin, see conftest.py).
 
-- `tiny_model_path`: a tiny random seq2seq model with its tokenizer, built once per session.
+- `tiny_model_path`: a tiny random seq2seq model with its tokenizer, built once per session;
+  `tiny_causal_model_path` the same for a causal LM (what retraining trains);
+  `tiny_code_model_path` a tiny causal LM trained to write small Python solutions and tests.
 - `celery_worker`: a real `celery -A webapp worker -Q gpu,default` process talking to the
   pytest-django test database and the test broker (redis db 15). The process is shared by the
   tests of one module and stopped after them, so that it never runs the tasks that tests
@@ -14,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,23 @@ def tiny_model_path(tmp_path_factory) -> str:
     from inference.tiny import build_tiny_model
 
     return str(build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "seq2seq", kind="seq2seq", seed=0))
+
+
+@pytest.fixture(scope="session")
+def tiny_causal_model_path(tmp_path_factory) -> str:
+    """A tiny random causal LM (Llama): what TRL's trainers retrain."""
+    from inference.tiny import build_tiny_model
+
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "causal", kind="causal", seed=0))
+
+
+@pytest.fixture(scope="session")
+def tiny_code_model_path(tmp_path_factory) -> str:
+    """A tiny causal LM trained in seconds to write small Python solutions and tests
+    (inference/tiny_code.py): the coding loop with a real model that writes runnable code."""
+    from inference.tiny_code import build_tiny_code_model
+
+    return str(build_tiny_code_model(tmp_path_factory.mktemp("tiny-code"), seed=0))
 
 
 @dataclass
@@ -99,6 +119,7 @@ def _celery_worker_process(django_db_setup, django_db_blocker, tiny_model_path, 
         "DATABASE_URL": database_url,
         "REDLINE_TEST_BROKER_URL": settings.CELERY_BROKER_URL,
         "REDLINE_MODEL": tiny_model_path,
+        "REDLINE_MODEL_DIR": str(tmp_path_factory.mktemp("model-dir")),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
@@ -159,3 +180,18 @@ def wait_until(predicate, *, timeout: float = 90, interval: float = 0.2, what: s
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+@contextmanager
+def advisory_lock_elsewhere(namespace: str, key: int):
+    """Hold a Postgres advisory lock from another session, as a live worker would."""
+    import psycopg
+    from django.db import connection
+
+    from webapp.core.locks import _namespace_key
+
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres",
+                         dbname=db["NAME"], autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [_namespace_key(namespace), key])
+        yield

@@ -21,7 +21,8 @@ from inference.editor import (
 )
 from inference.revision import revise_document
 from inference.sentences import sentence_spans
-from inference.tiny import build_tiny_model, main as tiny_main
+from inference.tiny import build_tiny_model
+from inference.tiny import main as tiny_main
 
 PROMPTS = [
     "Fix grammatical errors in this sentence: Me and him was late to the meeting.",

@@ -1,9 +1,18 @@
+from types import SimpleNamespace
+
 import pytest
 from django.db import IntegrityError
 
 from tests.factories import ModelVersionFactory
-from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_activate, model_version_active
+from webapp.training.errors import TrainingRequestError
+from webapp.training.models import ModelVersion, VersionEvent
+from webapp.training.services import (
+    evaluation_compare,
+    model_version_activate,
+    model_version_active,
+    model_version_promote,
+    model_version_rollback,
+)
 
 
 @pytest.mark.django_db
@@ -28,3 +37,58 @@ def test_the_database_refuses_two_active_versions():
     ModelVersionFactory(is_active=True)
     with pytest.raises(IntegrityError):
         ModelVersionFactory(is_active=True)
+
+
+@pytest.mark.django_db
+def test_promotions_are_events_and_rollback_walks_them_back(admin_user):
+    a, b, c = ModelVersionFactory(), ModelVersionFactory(), ModelVersionFactory()
+    model_version_activate(version=a)
+    first = model_version_promote(version=b, user=admin_user, reason="better")
+    model_version_promote(version=c, user=None)
+    assert (first.action, first.version, first.previous, first.by) == ("promote", b, a, admin_user)
+    assert model_version_active() == c
+    event = model_version_rollback(user=admin_user)
+    assert (event.action, event.version, event.previous) == ("rollback", b, c)
+    assert model_version_active() == b
+    model_version_rollback(user=admin_user)
+    assert model_version_active() == a
+    with pytest.raises(TrainingRequestError, match="nothing to roll back"):
+        model_version_rollback(user=admin_user)
+    assert VersionEvent.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_promoting_the_active_version_or_a_reward_model_is_refused(admin_user):
+    editor = model_version_activate(version=ModelVersionFactory())
+    reward = ModelVersionFactory(kind=ModelVersion.Kind.REWARD)
+    with pytest.raises(TrainingRequestError, match="already the active version"):
+        model_version_promote(version=editor, user=admin_user)
+    with pytest.raises(TrainingRequestError, match="cannot make them"):
+        model_version_promote(version=reward, user=admin_user)
+    assert model_version_active() == editor
+    with pytest.raises(IntegrityError):  # the database says the same
+        ModelVersion.objects.filter(pk=reward.pk).update(is_active=True, kind="reward")
+
+
+@pytest.mark.django_db
+def test_evaluations_compare_on_the_first_figure_both_versions_have():
+    new, old = SimpleNamespace(metrics={"predicted_acceptance": 0.8, "preference_accuracy": 0.4}), SimpleNamespace(metrics={"preference_accuracy": 0.6})
+    better, why = evaluation_compare(new, old)
+    assert (better, why) == (False, "preference accuracy 0.400 does not beat the active version's 0.600")
+    better, why = evaluation_compare(SimpleNamespace(metrics={"predicted_acceptance": 0.8}), SimpleNamespace(metrics={"predicted_acceptance": 0.5}))
+    assert better and "0.800 beats" in why
+    assert evaluation_compare(new, None)[0] is False
+
+
+@pytest.mark.django_db
+def test_the_editor_and_the_coder_are_active_and_promoted_independently(admin_user, settings):
+    settings.REDLINE_CODE_MODEL = "/models/coder"
+    editor, coder = model_version_active(), model_version_active(ModelVersion.Kind.CODER)
+    assert (editor.kind, coder.kind, coder.base_model) == ("editor", "coder", "/models/coder")
+    better_coder = ModelVersionFactory(kind=ModelVersion.Kind.CODER)
+    model_version_promote(version=better_coder, user=admin_user)
+    assert model_version_active(ModelVersion.Kind.CODER) == better_coder and model_version_active() == editor
+    with pytest.raises(TrainingRequestError, match="nothing to roll back"):
+        model_version_rollback(user=admin_user)  # the editor was never promoted
+    model_version_rollback(user=admin_user, kind=ModelVersion.Kind.CODER)
+    assert model_version_active(ModelVersion.Kind.CODER) == coder

@@ -9,7 +9,12 @@ from rest_framework.test import APIClient
 
 from inference.diffing import diff_words
 from tests.conftest import FIXED_TEXT
-from tests.factories import PASSWORD, DocumentFactory, ProjectFactory, iteration_in_review
+from tests.factories import (
+    PASSWORD,
+    DocumentFactory,
+    ProjectFactory,
+    iteration_in_review,
+)
 from webapp.writing import services
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
 

@@ -6,7 +6,12 @@ import pytest
 from django.db import connection
 
 from tests.conftest import FIXED_TEXT
-from tests.factories import DocumentFactory, ModelVersionFactory, UserFactory, iteration_in_review
+from tests.factories import (
+    DocumentFactory,
+    ModelVersionFactory,
+    UserFactory,
+    iteration_in_review,
+)
 from webapp.training.services import model_version_activate
 from webapp.writing import services
 from webapp.writing.errors import DecisionConflict, LoopConflict, WritingError

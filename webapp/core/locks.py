@@ -29,3 +29,11 @@ def advisory_lock(namespace: str, key: int):
         if acquired:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ns, key])
+
+
+def advisory_xact_lock(namespace: str, key: int) -> None:
+    """Take a transaction-level advisory lock, waiting for it; Postgres releases it at commit or
+    rollback. Call inside a transaction: it serialises requests that must not race (the same
+    double-click token, say)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_namespace_key(namespace), key])

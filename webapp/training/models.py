@@ -1,20 +1,241 @@
+"""The model registry and the retraining loop's rows.
+
+A ModelVersion is a model that can make proposals (an editor) or score them (a reward model).
+Versions made by training record their lineage: the parent version, the run and the dataset
+snapshot. A DatasetSnapshot freezes exactly which rows a run trains on (and a hash of them);
+its rows stay, so a run can always be traced to its data. Nothing here is updated in place
+that a later reader needs: promotions and rollbacks are VersionEvent rows, the loss curve is
+TrainingPoint rows, evaluations are rows per (version, snapshot).
+"""
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 
 class ModelVersion(models.Model):
-    """A model that can make proposals. Exactly one is active; proposals record which made them."""
+    """A model: a base (Hugging Face id or local path) and an optional PEFT adapter. One editor
+    (text revisions) and one coder (code and tests) are active; new proposals come from them and
+    record which."""
+
+    class Kind(models.TextChoices):
+        EDITOR = "editor", "editor (proposes text edits)"
+        CODER = "coder", "coder (proposes code and tests)"
+        REWARD = "reward", "reward model (scores proposals)"
+
+    PROPOSING = (Kind.EDITOR, Kind.CODER)
 
     name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EDITOR)
     base_model = models.CharField(max_length=500, help_text="Hugging Face id or local path")
     adapter_path = models.CharField(max_length=500, blank=True, help_text="PEFT adapter directory, if any")
     is_active = models.BooleanField(default=False)
+    reads_context = models.BooleanField(
+        default=False,
+        help_text="give this model the writer's past decisions on similar sentences in its prompt "
+        "(for instruction-following models; every model's proposals are filtered by them either way)",
+    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    training_run = models.OneToOneField(
+        "TrainingRun", null=True, blank=True, on_delete=models.PROTECT, related_name="version"
+    )
+    snapshot = models.ForeignKey(
+        "DatasetSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
+    )
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version")
+            models.UniqueConstraint(fields=["kind"], condition=Q(is_active=True), name="one_active_model_version_per_kind"),
+            models.CheckConstraint(condition=Q(is_active=False) | Q(kind__in=["editor", "coder"]), name="only_proposing_models_are_active"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class VersionEvent(models.Model):
+    """A change of the active version: a promotion or a rollback, by a person or by a project's policy."""
+
+    class Action(models.TextChoices):
+        PROMOTE = "promote"
+        ROLLBACK = "rollback"
+
+    action = models.CharField(max_length=10, choices=Action.choices)
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="events")
+    previous = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.version}"
+
+
+class DatasetSnapshot(models.Model):
+    """The rows a run trains and is evaluated on, frozen when the snapshot is made."""
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sources = models.JSONField(default=list, help_text="dataset builders the rows came from")
+    project = models.ForeignKey("accounts.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    since = models.DateTimeField(null=True, blank=True, help_text="only feedback given after this time")
+    cutoff = models.DateTimeField(help_text="only feedback given up to this time")
+    held_out_percent = models.PositiveSmallIntegerField(default=10)
+    counts = models.JSONField(default=dict, help_text="rows per source and split")
+    row_count = models.PositiveIntegerField(default=0)
+    held_out_count = models.PositiveIntegerField(default=0)
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"snapshot #{self.pk} ({self.row_count} rows)"
+
+    @property
+    def train_count(self) -> int:
+        return self.row_count - self.held_out_count
+
+
+class SnapshotRow(models.Model):
+    """One training example: a prompt, the output people chose, and (for pairs) the one they turned down."""
+
+    class Split(models.TextChoices):
+        TRAIN = "train"
+        HELD_OUT = "held_out", "held out"
+
+    snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveIntegerField()
+    split = models.CharField(max_length=10, choices=Split.choices)
+    source = models.CharField(max_length=40)
+    prompt = models.TextField()
+    chosen = models.TextField()
+    rejected = models.TextField(blank=True, help_text="empty: a row for supervised fine-tuning only")
+    meta = models.JSONField(default=dict, help_text="where the row came from (ids) and what replaying it needs")
+
+    class Meta:
+        ordering = ["snapshot_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "position"], name="snapshot_row_position_unique")]
+        indexes = [models.Index(fields=["snapshot", "split", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}:{self.position}"
+
+
+class TrainingRun(models.Model):
+    """One training job: a method, its settings, the snapshot and the version it starts from."""
+
+    class Method(models.TextChoices):
+        SFT = "sft", "SFT (supervised fine-tuning)"
+        DPO = "dpo", "DPO (direct preference optimisation)"
+        REWARD = "reward", "reward model (pairwise)"
+
+    class Finetune(models.TextChoices):
+        LORA = "lora", "LoRA adapter"
+        FULL = "full", "full fine-tuning"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    OPEN = (Status.QUEUED, Status.RUNNING)
+
+    method = models.CharField(max_length=10, choices=Method.choices)
+    finetune = models.CharField(max_length=10, choices=Finetune.choices, default=Finetune.LORA)
+    hyperparameters = models.JSONField(default=dict, help_text="every setting the trainer used")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="runs")
+    base_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="runs")
+    project = models.ForeignKey("accounts.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    trigger = models.CharField(max_length=20, default="manual", help_text="manual, policy, api")
+    promote_if_better = models.BooleanField(default=False, help_text="promote the new version if its evaluation beats the active one")
+    # The form carries this token: a double click (or a retried request) finds the run the first one made.
+    request_token = models.UUIDField(null=True, blank=True, unique=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    step = models.PositiveIntegerField(default=0)
+    total_steps = models.PositiveIntegerField(default=0)
+    eta_seconds = models.FloatField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    artifact_path = models.CharField(max_length=500, blank=True)
+    device = models.CharField(max_length=40, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"run #{self.pk} ({self.method}, {self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        return min(100, round(100 * self.step / self.total_steps)) if self.total_steps else 0
+
+
+class TrainingPoint(models.Model):
+    """A value the trainer logged at a step: the loss curve and its companions."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="points")
+    step = models.PositiveIntegerField()
+    name = models.CharField(max_length=80)
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["run_id", "step", "name"]
+        constraints = [models.UniqueConstraint(fields=["run", "name", "step"], name="training_point_unique")]
+
+
+class Evaluation(models.Model):
+    """A version measured on a snapshot's held-out rows."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluations")
+    snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="evaluations")
+    metrics = models.JSONField(default=dict)
+    samples = models.JSONField(default=list, help_text="the version's revisions of the first held-out sentences")
+    seconds = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["version", "snapshot"], name="one_evaluation_per_version_snapshot")]
+
+
+class RetrainPolicy(models.Model):
+    """A project's standing order: retrain after N new decisions, promote only if better."""
+
+    project = models.OneToOneField("accounts.Project", on_delete=models.CASCADE, related_name="retrain_policy")
+    enabled = models.BooleanField(default=False)
+    after_decisions = models.PositiveIntegerField(default=200)
+    method = models.CharField(max_length=10, choices=TrainingRun.Method.choices[:2], default=TrainingRun.Method.DPO)
+    promote_if_better = models.BooleanField(default=True)
+    decisions_at_last_run = models.PositiveIntegerField(default=0)
+    last_run = models.ForeignKey(TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"retrain policy of {self.project}"

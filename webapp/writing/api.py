@@ -3,7 +3,6 @@ serializer and calls one service or selector. Someone else's object is a 404; wr
 writing.add_document permission (writers and admins); a WritingError becomes
 {"detail": message} with its status code."""
 
-import json
 from pathlib import PurePath
 
 from django.http import StreamingHttpResponse
@@ -12,10 +11,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.core.api import JSONLinesRenderer, valid_input
 from webapp.writing import io, selectors, services
 from webapp.writing.api_selectors import document_iterations, proposal_decisions
 from webapp.writing.errors import DecisionConflict, WritingError
@@ -52,14 +52,6 @@ class CanWrite(BasePermission):
         return request.method in SAFE_METHODS or request.user.has_perm(WRITE_PERMISSION)
 
 
-class JSONLinesRenderer(BaseRenderer):
-    media_type = "application/x-ndjson"
-    format = "jsonl"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        return (json.dumps(data, ensure_ascii=False) + "\n").encode()
-
 
 class WritingAPIView(APIView):
     permission_classes = [IsAuthenticated, CanWrite]
@@ -72,11 +64,6 @@ class WritingAPIView(APIView):
             return Response({"detail": str(exc)}, status=exc.status_code)
         return super().handle_exception(exc)
 
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _jsonl_response(documents, filename: str) -> StreamingHttpResponse:
@@ -100,7 +87,7 @@ class DocumentListView(WritingAPIView, generics.ListAPIView):
 
     @extend_schema(request=DocumentCreateInput, responses={201: DocumentDetailSerializer, **ERRORS})
     def post(self, request):
-        document = services.document_create(owner=request.user, **_valid(DocumentCreateInput, request))
+        document = services.document_create(owner=request.user, **valid_input(DocumentCreateInput, request))
         return Response(DocumentDetailSerializer(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -114,7 +101,7 @@ class DocumentSuggestView(WritingAPIView):
     @extend_schema(request=SuggestInput, responses={201: IterationDetailSerializer, **ERRORS})
     def post(self, request, pk: int):
         document = selectors.document_for_user(request.user, pk)
-        iteration = services.iteration_start(document=document, user=request.user, **_valid(SuggestInput, request))
+        iteration = services.iteration_start(document=document, user=request.user, **valid_input(SuggestInput, request))
         return Response(IterationDetailSerializer(iteration).data, status=status.HTTP_201_CREATED)
 
 
@@ -126,7 +113,7 @@ class DocumentTextEditView(WritingAPIView):
     )
     def post(self, request, pk: int):
         document = selectors.document_for_user(request.user, pk)
-        iteration = services.document_text_edit(document=document, user=request.user, **_valid(TextEditInput, request))
+        iteration = services.document_text_edit(document=document, user=request.user, **valid_input(TextEditInput, request))
         if iteration is None:
             return Response({"changed": False, "iteration": None})
         data = {"changed": True, "iteration": IterationSerializer(iteration).data}
@@ -166,7 +153,7 @@ class DocumentImportView(WritingAPIView):
 
     @extend_schema(request={"multipart/form-data": ImportInput}, responses={201: ImportResultSerializer, **ERRORS})
     def post(self, request):
-        upload = _valid(ImportInput, request)["file"]
+        upload = valid_input(ImportInput, request)["file"]
         name = PurePath(upload.name or "upload").name
         if upload.size > io.IMPORT_MAX_BYTES:
             raise WritingError(f"{name} is larger than {io.IMPORT_MAX_BYTES:,} bytes; split it. Nothing was imported.")
@@ -196,7 +183,7 @@ class IterationDecideAllView(WritingAPIView):
     @extend_schema(request=VerdictInput, responses={200: DecideAllResultSerializer, **ERRORS})
     def post(self, request, pk: int):
         iteration = selectors.iteration_for_user(request.user, pk)
-        verdict = _valid(VerdictInput, request)["verdict"]
+        verdict = valid_input(VerdictInput, request)["verdict"]
         changed = services.decisions_record_all(iteration=iteration, user=request.user, verdict=verdict, via="api")
         return Response({"changed": changed})
 
@@ -218,7 +205,7 @@ class IterationApplyView(WritingAPIView):
     @extend_schema(request=ApplyInput, responses={200: ApplyResultSerializer, **ERRORS})
     def post(self, request, pk: int):
         iteration = selectors.iteration_for_user(request.user, pk)
-        following = services.iteration_apply(iteration=iteration, user=request.user, **_valid(ApplyInput, request))
+        following = services.iteration_apply(iteration=iteration, user=request.user, **valid_input(ApplyInput, request))
         applied = selectors.iteration_for_user(request.user, pk)
         return Response(
             {
@@ -245,7 +232,7 @@ class ProposalDecisionView(WritingAPIView):
     )
     def post(self, request, pk: int):
         proposal = selectors.proposal_for_user(request.user, pk)
-        data = _valid(DecisionInput, request)
+        data = valid_input(DecisionInput, request)
         decision = services.decision_record(proposal=proposal, user=request.user, via="api", **data)
         return Response(DecisionSerializer(decision).data)
 

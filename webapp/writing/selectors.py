@@ -3,43 +3,35 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.http import Http404
+from django.db.models import (
+    Count,
+    Exists,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
+from webapp.core.access import get_visible, shared_with
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
 
 
 def documents_for_user(user) -> QuerySet[Document]:
-    if not user.is_authenticated:
-        return Document.objects.none()
-    return Document.objects.filter(Q(owner=user) | Q(project__in=user.projects.values("pk")))
-
-
-def _visible(user, document: Document) -> bool:
-    if document.owner_id == user.pk:
-        return True
-    return document.project_id is not None and user.projects.filter(pk=document.project_id).exists()
-
-
-def _get_visible(queryset: QuerySet, user, pk, document_of):
-    """The row by primary key, or 404 if it is missing or its document is not the user's.
-    A plain primary-key lookup and a Python check: the decision endpoint's hot path."""
-    row = queryset.filter(pk=pk).first() if user.is_authenticated else None
-    if row is None or not _visible(user, document_of(row)):
-        raise Http404("No such object.")
-    return row
+    return shared_with(user, Document.objects.all())
 
 
 def document_for_user(user, pk) -> Document:
-    return _get_visible(Document.objects.all(), user, pk, lambda d: d)
+    return get_visible(Document.objects.all(), user, pk, lambda d: d)
 
 
 def iteration_for_user(user, pk) -> Iteration:
-    return _get_visible(Iteration.objects.select_related("document"), user, pk, lambda i: i.document)
+    return get_visible(Iteration.objects.select_related("document"), user, pk, lambda i: i.document)
 
 
 def proposal_for_user(user, pk) -> EditProposal:
-    return _get_visible(
+    return get_visible(
         EditProposal.objects.select_related("iteration__document"), user, pk, lambda p: p.iteration.document
     )
 
@@ -188,3 +180,31 @@ def documents_with_last_round(user) -> QuerySet[Document]:
         last_source=Subquery(last.values("source")[:1]),
         last_has_proposals=Exists(EditProposal.objects.filter(iteration_id=Subquery(last_of_outer))),
     )
+
+
+def writer_past_decisions(*, user, exclude_iteration_id: int | None = None, limit: int = 500) -> list:
+    """The person's current accept/reject decisions on model proposals (newest first, at most
+    `limit`), each with the sentence its edit was proposed in (inference.memory.PastDecision)."""
+    from inference.memory import PastDecision
+    from inference.sentences import sentence_spans
+
+    decisions = (
+        Decision.objects.filter(
+            decided_by=user, is_current=True, verdict__in=(Decision.Verdict.ACCEPT, Decision.Verdict.REJECT),
+            proposal__iteration__source=Iteration.Source.MODEL,
+        )
+        .exclude(proposal__iteration_id=exclude_iteration_id)
+        .select_related("proposal__iteration")
+        .only("verdict", "proposal__start_char", "proposal__end_char", "proposal__before", "proposal__after",
+              "proposal__iteration__text_before")
+        .order_by("-decided_at", "-id")[:limit]
+    )
+    spans: dict[int, list[tuple[int, int]]] = {}
+    found = []
+    for d in decisions:
+        p, text = d.proposal, d.proposal.iteration.text_before
+        here = spans.setdefault(p.iteration_id, sentence_spans(text))
+        sentence = next((text[s:e] for s, e in here if s <= p.start_char and p.end_char <= e), None)
+        if sentence is not None:
+            found.append(PastDecision(d.pk, sentence, p.before, p.after, d.verdict))
+    return found

@@ -2,16 +2,22 @@
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from inference.diffing import EditAction, apply_edits, edit_context_key
-from inference.instructions import DEFAULT_INSTRUCTION, instruction_resolve, UnknownInstruction
+from inference.instructions import (
+    DEFAULT_INSTRUCTION,
+    UnknownInstruction,
+    instruction_resolve,
+)
 from webapp.core.locks import advisory_lock
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.training.services import model_version_active
+from webapp.writing import selectors
 from webapp.writing.errors import DecisionConflict, LoopConflict, WritingError
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
 
@@ -131,12 +137,13 @@ def iteration_generate(*, iteration_id: int) -> None:
             logger.info("iteration %s is not waiting for generation (done or gone); skipping", iteration_id)
             return
         try:
-            revision, settings_used = _run_model(iteration)
+            memory = _writer_memory(iteration)
+            revision, settings_used = _run_model(iteration, memory)
         except Exception as exc:  # a failed round must say why and leave the worker running
             logger.exception("generation failed for iteration %s", iteration_id)
             _iteration_fail(iteration, str(exc) or exc.__class__.__name__)
             return
-        _iteration_store_revision(iteration, revision, settings_used)
+        _iteration_store_revision(iteration, revision, settings_used, memory)
 
 
 @transaction.atomic
@@ -159,9 +166,44 @@ def _iteration_claim(iteration_id: int) -> Iteration | None:
     return iteration
 
 
-def _run_model(iteration: Iteration):
+@dataclass
+class WriterMemory:
+    """What the round knows of the writer's past decisions: per sentence of its text, the
+    decisions on the most similar sentences they decided on before (inference.memory)."""
+
+    matches: list = field(default_factory=list)  # per sentence: list[inference.memory.Match]
+    error: str = ""
+
+    def decision_ids(self) -> list[int]:
+        return sorted({m.decision.decision_id for per in self.matches for m in per})
+
+    def avoid_for(self, sentence_index: int) -> set[tuple[str, str]]:
+        from inference.memory import edits_to_avoid
+
+        return edits_to_avoid(self.matches[sentence_index]) if sentence_index < len(self.matches) else set()
+
+
+def _writer_memory(iteration: Iteration) -> WriterMemory:
+    """The writer's past decisions on sentences like this round's. A failure here (the encoder
+    cannot load, say) only costs the round its memory: it is recorded and generation goes on."""
+    from inference.memory import retrieve
+    from inference.sentences import sentence_spans
+
+    past = selectors.writer_past_decisions(user=iteration.created_by, exclude_iteration_id=iteration.pk)
+    if not past:
+        return WriterMemory()
+    text = iteration.text_before
+    try:
+        return WriterMemory(retrieve(past, [text[s:e] for s, e in sentence_spans(text)]))
+    except Exception as exc:
+        logger.warning("the writer's memory is unavailable for iteration %s: %s", iteration.pk, exc)
+        return WriterMemory(error=f"{exc.__class__.__name__}: {exc}")
+
+
+def _run_model(iteration: Iteration, memory: WriterMemory):
     from inference.editor import GenerationSettings, load_editor_cached
     from inference.instructions import INSTRUCTIONS
+    from inference.memory import context_text
     from inference.revision import revise_document
 
     version = iteration.model_version
@@ -174,21 +216,41 @@ def _run_model(iteration: Iteration):
             job_progress(job_id=job_id, done=done, total=total, message=f"Revised {done} of {total} sentences")
 
     intent = INSTRUCTIONS[iteration.instruction].intent
-    revision = revise_document(editor, iteration.text_before, iteration.instruction_text, intent, generation, on_progress)
-    settings_used = generation.as_dict() | {"device": str(editor.device), "dtype": str(editor.dtype), "model": version.base_model}
+    prefixes = [context_text(m) for m in memory.matches] if version.reads_context and memory.matches else None
+    revision = revise_document(
+        editor, iteration.text_before, iteration.instruction_text, intent, generation, on_progress, prompt_prefixes=prefixes
+    )
+    settings_used = generation.as_dict() | {
+        "device": str(editor.device), "dtype": str(editor.dtype), "model": version.base_model,
+        "memory": {"decisions": memory.decision_ids(), "in_prompt": prefixes is not None, "error": memory.error},
+    }
     return revision, settings_used
 
 
+def _sentence_index(spans: list[tuple[int, int]], start: int, end: int) -> int:
+    return next((i for i, (s, e) in enumerate(spans) if s <= start and end <= e), -1)
+
+
 @transaction.atomic
-def _iteration_store_revision(iteration: Iteration, revision, settings_used: dict) -> None:
+def _iteration_store_revision(iteration: Iteration, revision, settings_used: dict, memory: WriterMemory) -> None:
+    """Store the proposals, leaving out edits the writer rejected at the same place of this
+    document before, and edits they rejected on similar sentences (and accepted on none)."""
+    from inference.sentences import sentence_spans
+
     iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
     if iteration.status != Iteration.Status.GENERATING:
         return
     rejected = _rejected_keys(iteration.document)
-    kept = [
+    spans = sentence_spans(iteration.text_before)
+    not_rejected_here = [
         e for e in revision.edits
         if edit_context_key(iteration.text_before, EditAction(e.action, e.start, e.end, e.before, e.after)) not in rejected
     ]
+    kept = [
+        e for e in not_rejected_here
+        if (e.before.strip(), e.after.strip()) not in memory.avoid_for(_sentence_index(spans, e.start, e.end))
+    ]
+    settings_used = settings_used | {"dropped_as_rejected_on_similar": len(not_rejected_here) - len(kept)}
     EditProposal.objects.bulk_create(
         EditProposal(
             iteration=iteration,
@@ -205,7 +267,7 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
     )
     now = timezone.now()
     iteration.model_output = revision.model_output
-    iteration.generation_settings = settings_used | {"dropped_as_rejected_before": len(revision.edits) - len(kept)}
+    iteration.generation_settings = settings_used | {"dropped_as_rejected_before": len(revision.edits) - len(not_rejected_here)}
     iteration.generation_finished_at = now
     iteration.generation_seconds = revision.seconds
     if kept:
@@ -347,6 +409,12 @@ def iteration_apply(*, iteration: Iteration, user, revise_again: bool = False) -
     iteration.save(update_fields=["text_after", "status", "applied_at"])
     document.current_text = iteration.text_after
     document.save(update_fields=["current_text"])
+    if document.project_id is not None:
+        # The project's retraining policy counts decisions once a round is closed.
+        from webapp.training.tasks import check_retrain_policy
+
+        project_id = document.project_id
+        transaction.on_commit(lambda: check_retrain_policy.delay(project_id))
     if revise_again and iteration.depth < document.max_depth:
         return iteration_start(
             document=document, user=user, instruction=iteration.instruction, custom_text=_custom_text(iteration)

@@ -1,0 +1,105 @@
+"""The writer's memory: past decisions on similar sentences shape the next round before any
+retraining (retrieved with the real MiniLM encoder, generated with a real tiny model)."""
+
+import pytest
+
+from inference.memory import (
+    Match,
+    PastDecision,
+    context_text,
+    edits_to_avoid,
+    minilm_embed,
+    retrieve,
+)
+from tests.factories import DocumentFactory, ModelVersionFactory
+from webapp.training.services import model_version_activate
+from webapp.writing import selectors, services
+from webapp.writing.models import Iteration
+
+TEXT = "The option are enabled by default. The parser reads the file twice."
+SIMILAR = "The options are enabled by default."
+
+
+def test_minilm_puts_similar_sentences_close_and_different_ones_apart():
+    a, b, c = minilm_embed([TEXT.split(". ")[0], SIMILAR, "Bake the bread for forty minutes at high heat."])
+    cosine = lambda x, y: sum(p * q for p, q in zip(x, y))  # noqa: E731 (unit vectors)
+    assert cosine(a, a) == pytest.approx(1.0, abs=1e-4)
+    assert cosine(a, b) > 0.8 > 0.3 > cosine(a, c)
+
+
+def test_retrieve_finds_decisions_on_the_most_similar_sentences_only():
+    past = [
+        PastDecision(1, SIMILAR, "options", "option", "reject"),
+        PastDecision(2, SIMILAR, "are", "is", "accept"),
+        PastDecision(3, "Bake the bread for forty minutes at high heat.", "forty", "40", "reject"),
+    ]
+    matches = retrieve(past, ["The option are enabled by default.", "Water boils at a hundred degrees."])
+    assert {m.decision.decision_id for m in matches[0]} == {1, 2}
+    assert matches[1] == []
+    assert all(0.75 <= m.similarity <= 1.0 for m in matches[0])
+
+
+def test_context_note_and_the_edits_to_avoid():
+    rejected, accepted = PastDecision(1, "s", "utilize ", "use", "reject"), PastDecision(2, "s", "are", "is", "accept")
+    matches = [Match(rejected, 0.9), Match(accepted, 0.8)]
+    assert context_text(matches) == 'On similar sentences this writer accepted "are" -> "is" and rejected "utilize" -> "use".\n'
+    assert context_text([]) == ""
+    assert edits_to_avoid(matches) == {("utilize", "use")}
+    # Accepted somewhere else as well: the writer does not always mind it, so it stays allowed.
+    assert edits_to_avoid(matches + [Match(PastDecision(3, "t", "utilize", "use", "accept"), 0.8)]) == set()
+
+
+@pytest.fixture
+def tiny_version(db, tiny_model_path):
+    return model_version_activate(version=ModelVersionFactory(base_model=tiny_model_path))
+
+
+def generate(document, user, django_capture_on_commit_callbacks) -> Iteration:
+    with django_capture_on_commit_callbacks(execute=False):
+        iteration = services.iteration_start(document=document, user=user)
+    services.iteration_generate(iteration_id=iteration.pk)
+    iteration.refresh_from_db()
+    return iteration
+
+
+def test_edits_rejected_on_a_similar_sentence_of_another_document_are_not_proposed(
+    writer, tiny_version, django_capture_on_commit_callbacks
+):
+    first = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    assert first.status == Iteration.Status.REVIEW, "the random tiny model rewrites every sentence"
+    assert first.generation_settings["memory"]["decisions"] == []  # nothing decided yet
+    services.decisions_record_all(iteration=first, user=writer, verdict="reject")
+    rejected = {(p.before.strip(), p.after.strip()) for p in first.proposals.all()}
+    assert len(selectors.writer_past_decisions(user=writer)) == first.proposals.count()
+
+    # Another document with the same sentences: greedy decoding proposes the same edits, and the
+    # writer turned every one of them down on those sentences before.
+    second = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    assert second.proposals.count() == 0
+    assert second.generation_settings["dropped_as_rejected_on_similar"] == len(rejected)
+    assert set(second.generation_settings["memory"]["decisions"]) == set(
+        first.proposals.values_list("decisions__pk", flat=True)
+    )
+    assert second.generation_settings["memory"]["in_prompt"] is False  # this version does not read context
+
+
+def test_a_model_that_reads_context_gets_the_writers_decisions_in_its_prompt(
+    writer, tiny_version, django_capture_on_commit_callbacks
+):
+    first = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    services.decisions_record_all(iteration=first, user=writer, verdict="accept")
+    tiny_version.reads_context = True
+    tiny_version.save(update_fields=["reads_context"])
+    second = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    assert second.generation_settings["memory"]["in_prompt"] is True
+    assert second.generation_settings["dropped_as_rejected_on_similar"] == 0  # accepted edits are not avoided
+    # The context changes what the model reads, so the random model's output changes with it.
+    assert second.model_output != first.model_output
+
+
+def test_other_writers_decisions_are_not_this_writers_memory(writer, other_writer, tiny_version, django_capture_on_commit_callbacks):
+    first = generate(DocumentFactory(owner=other_writer, original_text=TEXT, current_text=TEXT), other_writer, django_capture_on_commit_callbacks)
+    services.decisions_record_all(iteration=first, user=other_writer, verdict="reject")
+    mine = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    assert mine.proposals.count() == first.proposals.count() > 0
+    assert mine.generation_settings["memory"]["decisions"] == []

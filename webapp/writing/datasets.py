@@ -1,0 +1,89 @@
+"""Training rows from writers' decisions (a dataset builder, see webapp.training.datasets).
+
+Per sentence of a model round that has decided edits: the prompt is the instruction and the
+sentence as the model saw them; `chosen` is the sentence with the accepted edits applied;
+`rejected` is the model's revision as the writer saw it turned down (accepted and rejected
+edits applied), empty when the writer rejected nothing there. Undecided edits count for
+neither. A decision counts as it stood at the cutoff: decisions are rows that stay, so the
+latest one made up to the cutoff is always the same.
+"""
+
+from collections import defaultdict
+from typing import Iterator
+
+from inference.diffing import EditAction, apply_edits
+from inference.revision import model_input
+from inference.sentences import sentence_spans
+from webapp.training.datasets import DatasetFilters, DatasetRow
+from webapp.writing.models import Decision, Iteration
+
+SOURCE = "writing"
+
+
+def _decisions_at_cutoff(filters: DatasetFilters) -> list[Decision]:
+    """The latest decision up to the cutoff on each proposal of a model round, accept or reject."""
+    decisions = Decision.objects.filter(
+        decided_at__lte=filters.cutoff, proposal__iteration__source=Iteration.Source.MODEL
+    )
+    if filters.project_id is not None:
+        decisions = decisions.filter(proposal__iteration__document__project_id=filters.project_id)
+    latest = (
+        decisions.order_by("proposal_id", "-decided_at", "-id")
+        .distinct("proposal_id")
+        .select_related("proposal__iteration__document")
+    )
+    kept = [d for d in latest if d.verdict in (Decision.Verdict.ACCEPT, Decision.Verdict.REJECT)]
+    if filters.since is not None:
+        kept = [d for d in kept if d.decided_at > filters.since]
+    return kept
+
+
+def writing_rows(filters: DatasetFilters) -> Iterator[DatasetRow]:
+    by_iteration: dict[int, list[Decision]] = defaultdict(list)
+    iterations: dict[int, Iteration] = {}
+    for decision in _decisions_at_cutoff(filters):
+        iteration = decision.proposal.iteration
+        iterations[iteration.pk] = iteration
+        by_iteration[iteration.pk].append(decision)
+    for iteration_id in sorted(by_iteration):
+        yield from _iteration_rows(iterations[iteration_id], by_iteration[iteration_id])
+
+
+def _iteration_rows(iteration: Iteration, decisions: list[Decision]) -> Iterator[DatasetRow]:
+    text = iteration.text_before
+    for start, end in sentence_spans(text):
+        here = sorted(
+            (d for d in decisions if start <= d.proposal.start_char and d.proposal.end_char <= end),
+            key=lambda d: (d.proposal.start_char, d.proposal.end_char, d.proposal.index),
+        )
+        if not here:
+            continue
+        sentence = text[start:end]
+        local = {d.pk: _local_edit(d, start) for d in here}
+        accepted = [local[d.pk] for d in here if d.verdict == Decision.Verdict.ACCEPT]
+        rejected = [local[d.pk] for d in here if d.verdict == Decision.Verdict.REJECT]
+        decided = sorted(accepted + rejected, key=lambda e: (e.start, e.end))
+        yield DatasetRow(
+            source=SOURCE,
+            prompt=model_input(iteration.instruction_text, sentence),
+            chosen=apply_edits(sentence, accepted),
+            rejected=apply_edits(sentence, decided) if rejected else "",
+            meta={
+                "iteration": iteration.pk,
+                "document": iteration.document_id,
+                "project": iteration.document.project_id,
+                "model_version": iteration.model_version_id,
+                "instruction": iteration.instruction,
+                "instruction_text": iteration.instruction_text,
+                "sentence": sentence,
+                "sentence_start": start,
+                "accepted": [[e.start, e.end, e.before, e.after] for e in accepted],
+                "rejected": [[e.start, e.end, e.before, e.after] for e in rejected],
+                "decisions": [d.pk for d in here],
+            },
+        )
+
+
+def _local_edit(decision: Decision, offset: int) -> EditAction:
+    p = decision.proposal
+    return EditAction(p.action, p.start_char - offset, p.end_char - offset, p.before, p.after)
