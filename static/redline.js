@@ -66,6 +66,7 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+    if (!document.getElementById("redline")) return;  // the keys belong to the review page only
     var edit = focused();
     switch (event.key) {
       case "j":

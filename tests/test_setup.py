@@ -10,8 +10,9 @@ from django.core.management import call_command
 
 from webapp.accounts.management.commands import seed_demo
 from webapp.accounts.models import Project
+from webapp.coding.models import Problem
 from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_activate
+from webapp.training.services import model_version_activate, model_version_promote
 from webapp.writing.models import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +36,10 @@ def test_seed_demo_makes_the_demo_once_and_prints_working_logins(logins_file, ca
     second = seed(capsys)
 
     passwords = json.loads(logins_file.read_text())
-    assert set(passwords) == {"writer", "annotator", "admin"}
+    assert set(passwords) == {"writer", "developer", "annotator", "admin"}
     assert logins_file.stat().st_mode & 0o077 == 0
     users = get_user_model().objects.filter(username__in=passwords)
-    assert users.count() == 3
+    assert users.count() == 4
     for user in users:
         assert user.check_password(passwords[user.username])
         assert list(user.groups.values_list("name", flat=True)) == [user.username]
@@ -46,15 +47,18 @@ def test_seed_demo_makes_the_demo_once_and_prints_working_logins(logins_file, ca
     assert get_user_model().objects.get(username="admin").is_staff
 
     project = Project.objects.get(name=seed_demo.PROJECT_NAME)
-    assert set(project.members.values_list("username", flat=True)) == {"writer", "admin"}
+    assert set(project.members.values_list("username", flat=True)) == {"writer", "developer", "admin"}
     document = Document.objects.get()
     assert (document.owner.username, document.project, document.title) == ("writer", project, seed_demo.DOCUMENT_TITLE)
     assert "The option are enabled" in document.current_text
     assert "created" in first and "created" not in second
 
-    active = ModelVersion.objects.get(is_active=True)
-    assert active.base_model == settings.REDLINE_DEFAULT_MODEL
-    assert ModelVersion.objects.count() == 1
+    problem = Problem.objects.get()
+    assert (problem.owner.username, problem.project, problem.entry_point) == ("developer", project, "is_palindrome")
+
+    editor, coder = ModelVersion.objects.get(is_active=True, kind="editor"), ModelVersion.objects.get(is_active=True, kind="coder")
+    assert (editor.base_model, coder.base_model) == (settings.REDLINE_DEFAULT_MODEL, settings.REDLINE_CODE_MODEL)
+    assert ModelVersion.objects.count() == 2
 
 
 @pytest.mark.django_db
@@ -84,7 +88,7 @@ def test_a_newly_configured_model_becomes_active_but_a_promoted_one_stays(logins
 
     settings.REDLINE_DEFAULT_MODEL = "grammarly/coedit-large"
     seed(capsys)
-    active = ModelVersion.objects.get(is_active=True)
+    active = ModelVersion.objects.get(is_active=True, kind="editor")
     assert (active.name, active.base_model) == ("configured: grammarly/coedit-large", "grammarly/coedit-large")
     default.refresh_from_db()
     assert default.base_model != "grammarly/coedit-large"  # versions are never changed in place
@@ -92,8 +96,15 @@ def test_a_newly_configured_model_becomes_active_but_a_promoted_one_stays(logins
     promoted = model_version_activate(version=ModelVersion.objects.create(name="trained-1", base_model="/models/t1"))
     settings.REDLINE_DEFAULT_MODEL = "/models/other"
     out = seed(capsys)
-    assert ModelVersion.objects.get(is_active=True) == promoted
+    assert ModelVersion.objects.get(is_active=True, kind="editor") == promoted
     assert "kept (promoted)" in out
+
+    # A configured version that an admin promoted back is kept as well.
+    coedit = ModelVersion.objects.get(name="configured: grammarly/coedit-large")
+    model_version_promote(version=coedit)
+    settings.REDLINE_DEFAULT_MODEL = "/models/yet-another"
+    assert "kept (promoted)" in seed(capsys)
+    assert ModelVersion.objects.get(is_active=True, kind="editor") == coedit
 
 
 def test_dev_script_is_valid_bash_and_ci_runs_its_test_command():

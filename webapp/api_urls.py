@@ -1,9 +1,12 @@
-"""The JSON API under /api/ (webapp/writing/api.py); the OpenAPI schema is at /api/schema/."""
+"""The JSON API under /api/ (webapp/writing/api.py, webapp/training/api.py, webapp/coding/api.py); the OpenAPI
+schema is at /api/schema/."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from webapp.coding import api as coding_api
+from webapp.training import api as training_api
 from webapp.writing import api
 
 urlpatterns = [
@@ -24,4 +27,29 @@ urlpatterns = [
     path("iterations/<int:pk>/apply/", api.IterationApplyView.as_view(), name="api_iteration_apply"),
     path("proposals/<int:pk>/decision/", api.ProposalDecisionView.as_view(), name="api_proposal_decision"),
     path("proposals/<int:pk>/decisions/", api.ProposalDecisionsView.as_view(), name="api_proposal_decisions"),
+    path("training/runs/", training_api.RunListView.as_view(), name="api_training_runs"),
+    path("training/runs/<int:pk>/", training_api.RunDetailView.as_view(), name="api_training_run"),
+    path("training/runs/<int:pk>/cancel/", training_api.RunCancelView.as_view(), name="api_training_run_cancel"),
+    path("training/snapshots/preview/", training_api.SnapshotPreviewView.as_view(), name="api_training_snapshot_preview"),
+    path("training/snapshots/<int:pk>/", training_api.SnapshotDetailView.as_view(), name="api_training_snapshot"),
+    path("training/snapshots/<int:pk>/export/", training_api.SnapshotExportView.as_view(), name="api_training_snapshot_export"),
+    path("training/versions/", training_api.VersionListView.as_view(), name="api_training_versions"),
+    path("training/versions/rollback/", training_api.VersionRollbackView.as_view(), name="api_training_version_rollback"),
+    path("training/versions/<int:pk>/", training_api.VersionDetailView.as_view(), name="api_training_version"),
+    path("training/versions/<int:pk>/promote/", training_api.VersionPromoteView.as_view(), name="api_training_version_promote"),
+    path("coding/problems/", coding_api.ProblemListView.as_view(), name="api_coding_problems"),
+    path("coding/problems/<int:pk>/", coding_api.ProblemDetailView.as_view(), name="api_coding_problem"),
+    path("coding/problems/<int:pk>/iterations/", coding_api.ProblemIterationsView.as_view(), name="api_coding_problem_iterations"),
+    path("coding/problems/<int:pk>/tests/", coding_api.ProblemTestsView.as_view(), name="api_coding_problem_tests"),
+    path("coding/iterations/<int:pk>/", coding_api.IterationDetailView.as_view(), name="api_coding_iteration"),
+    path("coding/iterations/<int:pk>/run-again/", coding_api.IterationRunAgainView.as_view(), name="api_coding_iteration_run_again"),
+    path("coding/iterations/<int:pk>/executions/", coding_api.IterationExecutionsView.as_view(), name="api_coding_iteration_executions"),
+    path("coding/candidates/<int:pk>/decision/", coding_api.CandidateDecisionView.as_view(), name="api_coding_candidate_decision"),
+    path("coding/candidates/<int:pk>/decisions/", coding_api.CandidateDecisionsView.as_view(), name="api_coding_candidate_decisions"),
+    path("coding/candidates/<int:pk>/solution/", coding_api.CandidateSolutionView.as_view(), name="api_coding_candidate_solution"),
+    path("coding/tests/<int:pk>/decision/", coding_api.TestDecisionView.as_view(), name="api_coding_test_decision"),
+    path("coding/tests/<int:pk>/decisions/", coding_api.TestDecisionsView.as_view(), name="api_coding_test_decisions"),
+    path("coding/tests/<int:pk>/edit/", coding_api.TestEditView.as_view(), name="api_coding_test_edit"),
+    path("coding/executions/<int:pk>/", coding_api.ExecutionDetailView.as_view(), name="api_coding_execution"),
+    path("coding/feedback/export/", coding_api.FeedbackExportView.as_view(), name="api_coding_feedback_export"),
 ]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "webapp.core",
     "webapp.training",
     "webapp.writing",
+    "webapp.coding",
 ]
 
 MIDDLEWARE = [
@@ -139,7 +140,14 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"webapp.writing.tasks.*": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {
+    "webapp.writing.tasks.*": {"queue": "gpu"},
+    "webapp.training.tasks.train_run": {"queue": "gpu"},
+    "webapp.training.tasks.evaluate_version": {"queue": "gpu"},
+    "webapp.training.tasks.check_retrain_policy": {"queue": "default"},
+    "webapp.coding.tasks.generate_coding_iteration": {"queue": "gpu"},
+    "webapp.coding.tasks.execute_coding_iteration": {"queue": "default"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -155,6 +163,25 @@ REDLINE_DEFAULT_MODEL = os.environ.get("REDLINE_MODEL", str(REDLINE_BUILTIN_MODE
 REDLINE_MAX_DEPTH = env_int("REDLINE_MAX_DEPTH", 5)
 REDLINE_MAX_DOCUMENT_CHARS = env_int("REDLINE_MAX_DOCUMENT_CHARS", 200_000)
 REDLINE_GENERATION_BATCH_SIZE = env_int("REDLINE_GENERATION_BATCH_SIZE", 16)
+# The code model (id or local path). The default is a tiny one that `./dev up` trains in half a
+# minute on ten small problems (inference/tiny_code.py): enough to try the loop offline. Point it
+# at a real code model for real work, e.g. REDLINE_CODE_MODEL=Qwen/Qwen2.5-Coder-1.5B-Instruct.
+REDLINE_BUILTIN_CODE_MODEL = BASE_DIR / "var" / "models" / "tiny-code"
+REDLINE_CODE_MODEL = os.environ.get("REDLINE_CODE_MODEL", str(REDLINE_BUILTIN_CODE_MODEL))
+# Code proposals: how many candidates and tests a round asks for, and the sandbox that runs them
+# (inference/sandbox). Without bubblewrap or network namespaces the sandbox refuses to run model
+# code, unless REDLINE_SANDBOX_ALLOW_WEAK says a weaker mode (rlimits and a temp dir only) is fine.
+REDLINE_CODING_CANDIDATES = env_int("REDLINE_CODING_CANDIDATES", 4)
+REDLINE_CODING_TESTS = env_int("REDLINE_CODING_TESTS", 4)
+REDLINE_SANDBOX_ALLOW_WEAK = env_bool("REDLINE_SANDBOX_ALLOW_WEAK", False)
+REDLINE_SANDBOX_CPU_SECONDS = float(os.environ.get("REDLINE_SANDBOX_CPU_SECONDS", 2))
+REDLINE_SANDBOX_WALL_SECONDS = float(os.environ.get("REDLINE_SANDBOX_WALL_SECONDS", 5))
+REDLINE_SANDBOX_MEMORY_MB = env_int("REDLINE_SANDBOX_MEMORY_MB", 512)
+REDLINE_SANDBOX_WORKERS = env_int("REDLINE_SANDBOX_WORKERS", 2)
+# Retraining: run artifacts (adapters, fine-tuned models) go under this directory.
+REDLINE_MODEL_DIR = os.environ.get("REDLINE_MODEL_DIR", str(BASE_DIR / "var" / "models"))
+REDLINE_TRAINING_SOFT_TIME_LIMIT = env_int("REDLINE_TRAINING_SOFT_TIME_LIMIT", 6 * 3600)
+REDLINE_TRAINING_TIME_LIMIT = env_int("REDLINE_TRAINING_TIME_LIMIT", 6 * 3600 + 300)
 
 LOGGING = {
     "version": 1,

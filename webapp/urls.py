@@ -10,5 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("jobs/", include("webapp.core.urls")),
     path("documents/", include("webapp.writing.urls")),
+    path("training/", include("webapp.training.urls")),
+    path("problems/", include("webapp.coding.urls")),
     path("api/", include("webapp.api_urls")),
 ]

@@ -3,27 +3,44 @@
 from django.contrib.auth.models import Group, Permission
 
 WRITER = "writer"
+DEVELOPER = "developer"
 ANNOTATOR = "annotator"
 ADMIN = "admin"
 
+WRITING = [
+    "writing.add_document",
+    "writing.change_document",
+    "writing.view_document",
+    "writing.add_iteration",
+    "writing.add_decision",
+]
+CODING = [
+    "coding.add_problem",
+    "coding.change_problem",
+    "coding.view_problem",
+    "coding.add_codingiteration",
+    "coding.add_candidatedecision",
+    "coding.add_codetestdecision",
+    "coding.add_codetest",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    WRITER: [
-        "writing.add_document",
-        "writing.change_document",
-        "writing.view_document",
-        "writing.add_iteration",
-        "writing.add_decision",
-    ],
+    WRITER: WRITING,
+    DEVELOPER: CODING,
     ANNOTATOR: [],
     ADMIN: [
-        "writing.add_document",
-        "writing.change_document",
-        "writing.view_document",
-        "writing.add_iteration",
-        "writing.add_decision",
+        *WRITING,
+        *CODING,
         "training.add_modelversion",
         "training.change_modelversion",
         "training.view_modelversion",
+        "training.add_trainingrun",
+        "training.change_trainingrun",
+        "training.view_trainingrun",
+        "training.add_datasetsnapshot",
+        "training.view_datasetsnapshot",
+        "training.change_retrainpolicy",
+        "training.view_retrainpolicy",
         "accounts.add_project",
         "accounts.change_project",
         "accounts.view_project",

@@ -16,14 +16,16 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from webapp.accounts.models import Project
-from webapp.accounts.roles import ADMIN, ANNOTATOR, WRITER
+from webapp.accounts.roles import ADMIN, ANNOTATOR, DEVELOPER, WRITER
 from webapp.accounts.services import user_create
+from webapp.coding.models import Problem
+from webapp.coding.services import problem_create
 from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_activate, model_version_active
+from webapp.training.services import model_version_configured
 from webapp.writing.models import Document
 from webapp.writing.services import document_create
 
-DEMO_USERS = ((WRITER, WRITER), (ANNOTATOR, ANNOTATOR), (ADMIN, ADMIN))  # (username, role)
+DEMO_USERS = ((WRITER, WRITER), (DEVELOPER, DEVELOPER), (ANNOTATOR, ANNOTATOR), (ADMIN, ADMIN))  # (username, role)
 PROJECT_NAME = "Demo project"
 # Technical prose with errors of the kinds the built-in editor was trained on (README).
 DOCUMENT_TITLE = "Demo: release notes with a few errors"
@@ -35,8 +37,10 @@ The parser now returns the the list of sections in the order they appear in the 
 
 When a value cannot be converted, an exception is raised. The error message include the name of the section and the key.
 """
-# A model version made from REDLINE_MODEL by this command is named with this prefix.
-CONFIGURED_PREFIX = "configured: "
+
+# One of the problems the tiny code model (the default REDLINE_CODE_MODEL) was trained on.
+PROBLEM_TITLE = "Demo: palindromes"
+PROBLEM_FUNCTION = "is_palindrome"
 
 
 def logins_path() -> Path:
@@ -69,23 +73,8 @@ def _user_ensure(username: str, role: str, password: str):
     return user, ", ".join(changed) or "exists"
 
 
-def _model_version_configured() -> tuple[ModelVersion, str]:
-    """Make the configured model (REDLINE_MODEL) the active version, unless someone promoted
-    another version: then that one stays. Existing versions are never changed in place."""
-    configured = settings.REDLINE_DEFAULT_MODEL
-    active = model_version_active()  # on a new install this creates "default" from REDLINE_MODEL
-    if active.base_model == configured:
-        return active, "active"
-    if active.name != "default" and not active.name.startswith(CONFIGURED_PREFIX):
-        return active, f"kept (promoted); REDLINE_MODEL={configured} is not used"
-    version, _ = ModelVersion.objects.get_or_create(
-        name=(CONFIGURED_PREFIX + configured)[:200], defaults={"base_model": configured}
-    )
-    return model_version_activate(version=version), "activated from REDLINE_MODEL"
-
-
 class Command(BaseCommand):
-    help = "Create the demo users (writer, annotator, admin), a demo project and a demo document."
+    help = "Create the demo users (writer, developer, annotator, admin), a demo project, document and problem."
 
     def add_arguments(self, parser):
         parser.add_argument("--logins", action="store_true", help="only print the demo logins")
@@ -105,7 +94,7 @@ class Command(BaseCommand):
             users[role], state = _user_ensure(username, role, passwords[username])
             self.stdout.write(f"user {username}: {state}")
         project, created = Project.objects.get_or_create(name=PROJECT_NAME)
-        project.members.add(users[WRITER], users[ADMIN])
+        project.members.add(users[WRITER], users[DEVELOPER], users[ADMIN])
         self.stdout.write(f"project {PROJECT_NAME!r}: {'created' if created else 'exists'}")
         document = Document.objects.filter(owner=users[WRITER], title=DOCUMENT_TITLE).first()
         if document is None:
@@ -113,5 +102,13 @@ class Command(BaseCommand):
             self.stdout.write(f"document {DOCUMENT_TITLE!r}: created (#{document.pk})")
         else:
             self.stdout.write(f"document {DOCUMENT_TITLE!r}: exists (#{document.pk})")
-        version, state = _model_version_configured()
-        self.stdout.write(f"model version {version.name!r} ({version.base_model}): {state}")
+        if not Problem.objects.filter(owner=users[DEVELOPER], title=PROBLEM_TITLE).exists():
+            from inference.tiny_code import problem as tiny_problem
+
+            spec = tiny_problem(PROBLEM_FUNCTION).spec
+            problem = problem_create(owner=users[DEVELOPER], title=PROBLEM_TITLE, statement=spec.statement,
+                                     entry_point=spec.entry_point, signature=spec.signature, project=project)
+            self.stdout.write(f"problem {PROBLEM_TITLE!r}: created (#{problem.pk})")
+        for kind in ModelVersion.PROPOSING:
+            version, state = model_version_configured(kind)
+            self.stdout.write(f"{kind} model version {version.name!r} ({version.base_model}): {state}")
