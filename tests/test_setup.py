@@ -11,6 +11,8 @@ from django.core.management import call_command
 from webapp.accounts.management.commands import seed_demo
 from webapp.accounts.models import Project
 from webapp.coding.models import Problem
+from webapp.preferences.models import Comparison
+from webapp.preferences.services import next_item
 from webapp.training.models import ModelVersion
 from webapp.training.services import model_version_activate, model_version_promote
 from webapp.writing.models import Document
@@ -47,7 +49,7 @@ def test_seed_demo_makes_the_demo_once_and_prints_working_logins(logins_file, ca
     assert get_user_model().objects.get(username="admin").is_staff
 
     project = Project.objects.get(name=seed_demo.PROJECT_NAME)
-    assert set(project.members.values_list("username", flat=True)) == {"writer", "developer", "admin"}
+    assert set(project.members.values_list("username", flat=True)) == {"writer", "developer", "annotator", "admin"}
     document = Document.objects.get()
     assert (document.owner.username, document.project, document.title) == ("writer", project, seed_demo.DOCUMENT_TITLE)
     assert "The option are enabled" in document.current_text
@@ -55,6 +57,15 @@ def test_seed_demo_makes_the_demo_once_and_prints_working_logins(logins_file, ca
 
     problem = Problem.objects.get()
     assert (problem.owner.username, problem.project, problem.entry_point) == ("developer", project, "is_palindrome")
+
+    # The annotator has a queue: the demo comparisons, made once, one of them a ranking of three.
+    comparisons = Comparison.objects.filter(project=project)
+    assert comparisons.count() == len(seed_demo.DEMO_COMPARISONS) == 5
+    assert sorted(c.outputs.count() for c in comparisons) == [2, 2, 2, 2, 3]
+    annotator = get_user_model().objects.get(username="annotator")
+    reservation = next_item(user=annotator, project=project)
+    assert reservation is not None and reservation.comparison.project == project
+    assert "demo comparisons: 5 created" in first and "demo comparisons: all 5 exist" in second
 
     editor, coder = ModelVersion.objects.get(is_active=True, kind="editor"), ModelVersion.objects.get(is_active=True, kind="coder")
     assert (editor.base_model, coder.base_model) == (settings.REDLINE_DEFAULT_MODEL, settings.REDLINE_CODE_MODEL)

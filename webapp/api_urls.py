@@ -1,11 +1,12 @@
-"""The JSON API under /api/ (webapp/writing/api.py, webapp/training/api.py, webapp/coding/api.py); the OpenAPI
-schema is at /api/schema/."""
+"""The JSON API under /api/ (webapp/writing/api.py, webapp/training/api.py, webapp/coding/api.py,
+webapp/preferences/api.py); the OpenAPI schema is at /api/schema/."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from webapp.coding import api as coding_api
+from webapp.preferences import api as preferences_api
 from webapp.training import api as training_api
 from webapp.writing import api
 
@@ -52,4 +53,16 @@ urlpatterns = [
     path("coding/tests/<int:pk>/edit/", coding_api.TestEditView.as_view(), name="api_coding_test_edit"),
     path("coding/executions/<int:pk>/", coding_api.ExecutionDetailView.as_view(), name="api_coding_execution"),
     path("coding/feedback/export/", coding_api.FeedbackExportView.as_view(), name="api_coding_feedback_export"),
+    path("preferences/comparisons/", preferences_api.ComparisonListView.as_view(), name="api_preferences_comparisons"),
+    path("preferences/comparisons/import/", preferences_api.ComparisonImportView.as_view(), name="api_preferences_import"),
+    path("preferences/comparisons/derive/", preferences_api.ComparisonDeriveView.as_view(), name="api_preferences_derive"),
+    path("preferences/comparisons/generate/", preferences_api.ComparisonGenerateView.as_view(), name="api_preferences_generate"),
+    path("preferences/comparisons/<int:pk>/", preferences_api.ComparisonDetailView.as_view(), name="api_preferences_comparison"),
+    path("preferences/comparisons/<int:pk>/label/", preferences_api.ComparisonLabelView.as_view(), name="api_preferences_label"),
+    path("preferences/comparisons/<int:pk>/skip/", preferences_api.ComparisonSkipView.as_view(), name="api_preferences_skip"),
+    path("preferences/projects/<int:pk>/next/", preferences_api.QueueNextView.as_view(), name="api_preferences_next"),
+    path("preferences/projects/<int:pk>/undo/", preferences_api.QueueUndoView.as_view(), name="api_preferences_undo"),
+    path("preferences/projects/<int:pk>/settings/", preferences_api.QueueSettingsView.as_view(), name="api_preferences_settings"),
+    path("preferences/labels/", preferences_api.LabelListView.as_view(), name="api_preferences_labels"),
+    path("preferences/export/", preferences_api.ExportView.as_view(), name="api_preferences_export"),
 ]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "webapp.training",
     "webapp.writing",
     "webapp.coding",
+    "webapp.preferences",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,7 @@ CELERY_TASK_ROUTES = {
     "webapp.training.tasks.check_retrain_policy": {"queue": "default"},
     "webapp.coding.tasks.generate_coding_iteration": {"queue": "gpu"},
     "webapp.coding.tasks.execute_coding_iteration": {"queue": "default"},
+    "webapp.preferences.tasks.generate_comparisons": {"queue": "gpu"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

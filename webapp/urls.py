@@ -12,5 +12,6 @@ urlpatterns = [
     path("documents/", include("webapp.writing.urls")),
     path("training/", include("webapp.training.urls")),
     path("problems/", include("webapp.coding.urls")),
+    path("", include("webapp.preferences.urls")),
     path("api/", include("webapp.api_urls")),
 ]

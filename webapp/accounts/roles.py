@@ -24,13 +24,29 @@ CODING = [
     "coding.add_codetest",
 ]
 
+# Labelling: pull from the queue, label, change, undo, skip; see one's own labels.
+ANNOTATING = [
+    "preferences.view_comparison",
+    "preferences.view_preferencelabel",
+    "preferences.add_preferencelabel",
+    "preferences.change_preferencelabel",
+    "preferences.delete_preferencelabel",
+    "preferences.add_skip",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     WRITER: WRITING,
     DEVELOPER: CODING,
-    ANNOTATOR: [],
+    ANNOTATOR: ANNOTATING,
     ADMIN: [
         *WRITING,
         *CODING,
+        *ANNOTATING,
+        "preferences.add_comparison",
+        "preferences.change_comparison",
+        "preferences.view_all_labels",
+        "preferences.view_queuesettings",
+        "preferences.change_queuesettings",
         "training.add_modelversion",
         "training.change_modelversion",
         "training.view_modelversion",

@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: the demo people, project and document for a local install. Idempotent.
+"""`manage.py seed_demo`: the demo people, project, document, problem and a few comparisons to
+label (so the annotator has a queue) for a local install. Idempotent.
 
 Passwords are generated on the first run, kept in var/demo-logins.json (readable by its owner
 only) and printed every time; a demo user whose password no longer matches gets it back, so
@@ -20,6 +21,8 @@ from webapp.accounts.roles import ADMIN, ANNOTATOR, DEVELOPER, WRITER
 from webapp.accounts.services import user_create
 from webapp.coding.models import Problem
 from webapp.coding.services import problem_create
+from webapp.preferences.models import Comparison
+from webapp.preferences.services import ComparisonSpec, OutputSpec, comparisons_store
 from webapp.training.models import ModelVersion
 from webapp.training.services import model_version_configured
 from webapp.writing.models import Document
@@ -41,6 +44,20 @@ When a value cannot be converted, an exception is raised. The error message incl
 # One of the problems the tiny code model (the default REDLINE_CODE_MODEL) was trained on.
 PROBLEM_TITLE = "Demo: palindromes"
 PROBLEM_FUNCTION = "is_palindrome"
+
+# Comparisons for the annotator's queue: (prompt, outputs). Kept by source_key "demo:<n>".
+DEMO_COMPARISONS = (
+    ("Fix the grammar: The option are enabled by default.",
+     ("The option is enabled by default.", "The options are enabled by default.")),
+    ("Fix the grammar: The parser now returns the the list of sections.",
+     ("The parser now returns the list of sections.", "The parser now return the list of sections.")),
+    ("Simplify: When a value cannot be converted, an exception is raised by the parser.",
+     ("The parser raises an exception when it cannot convert a value.", "When a value can't be converted, the parser raises.")),
+    ("Make it more formal: The error message include the name of the section and the key.",
+     ("The error message includes the names of the section and the key.", "The error message includes the section name and key.")),
+    ("Fix the grammar: Each section is stored as a dictionary",
+     ("Each section is stored as a dictionary.", "Each sections is stored as a dictionary.", "Each section are stored as dictionaries.")),
+)
 
 
 def logins_path() -> Path:
@@ -94,7 +111,7 @@ class Command(BaseCommand):
             users[role], state = _user_ensure(username, role, passwords[username])
             self.stdout.write(f"user {username}: {state}")
         project, created = Project.objects.get_or_create(name=PROJECT_NAME)
-        project.members.add(users[WRITER], users[DEVELOPER], users[ADMIN])
+        project.members.add(users[WRITER], users[DEVELOPER], users[ANNOTATOR], users[ADMIN])
         self.stdout.write(f"project {PROJECT_NAME!r}: {'created' if created else 'exists'}")
         document = Document.objects.filter(owner=users[WRITER], title=DOCUMENT_TITLE).first()
         if document is None:
@@ -109,6 +126,12 @@ class Command(BaseCommand):
             problem = problem_create(owner=users[DEVELOPER], title=PROBLEM_TITLE, statement=spec.statement,
                                      entry_point=spec.entry_point, signature=spec.signature, project=project)
             self.stdout.write(f"problem {PROBLEM_TITLE!r}: created (#{problem.pk})")
+        specs = [
+            ComparisonSpec(prompt, [OutputSpec(text, "demo") for text in outputs], source_key=f"demo:{n}")
+            for n, (prompt, outputs) in enumerate(DEMO_COMPARISONS, 1)
+        ]
+        added = comparisons_store(project=project, user=users[ADMIN], origin=Comparison.Origin.IMPORT, specs=specs)
+        self.stdout.write(f"demo comparisons: {len(added)} created" if added else f"demo comparisons: all {len(specs)} exist")
         for kind in ModelVersion.PROPOSING:
             version, state = model_version_configured(kind)
             self.stdout.write(f"{kind} model version {version.name!r} ({version.base_model}): {state}")
