@@ -1,7 +1,7 @@
 """Takes docs/screenshot.png: the review page of the demo document, in headless chromium.
 
 The round shown is the built-in editor's real revision of the demo document (inference.revision,
-as the worker runs it); one edit is accepted, one rejected. Uses its own database,
+as the worker runs it); the edits to the heading are rejected, the first in the body accepted. Uses its own database,
 redline_screenshot.
 
     .venv/bin/python docs/screenshot.py [--out docs/screenshot.png]
@@ -52,9 +52,15 @@ def round_in_review(user):
         )
         for i, e in enumerate(edits)
     )
-    # The period after the heading is the kind of edit a writer rejects; the agreement fix is right.
-    services.decision_record(proposal=proposals[0], user=user, verdict="reject")
-    services.decision_record(proposal=proposals[1], user=user, verdict="accept")
+    # A writer rejects the edits to the heading (a heading wants no period) and accepts the
+    # first fix in the body.
+    heading_end = document.current_text.index("\n")
+    in_heading = [p for p in proposals if p.start_char <= heading_end]
+    in_body = [p for p in proposals if p.start_char > heading_end]
+    for proposal in in_heading:
+        services.decision_record(proposal=proposal, user=user, verdict="reject")
+    if in_body:
+        services.decision_record(proposal=in_body[0], user=user, verdict="accept")
     return document
 
 
