@@ -31,6 +31,7 @@ from webapp.preferences.models import (
     PreferenceLabel,
     QueueSettings,
     Reservation,
+    Skip,
 )
 
 VIEW_ALL = "preferences.view_all_labels"
@@ -167,13 +168,32 @@ def has_labels(user, project: Project) -> bool:
     return PreferenceLabel.objects.filter(annotator=user, comparison__project=project).exists()
 
 
+def open_count(user, project: Project, *, gold: bool, k: int, now: datetime) -> int:
+    """open_comparisons(...).count() without counting labels for every comparison of the
+    project (a sequential scan with two subqueries a row: 0.4-0.6 s at 100,000 comparisons). A
+    comparison nobody has labelled, that no one else holds and that `user` did not skip is
+    open; only the others, few next to a big queue, are checked one by one."""
+    if gold:  # open unless the user labelled or skipped it
+        touched = PreferenceLabel.objects.filter(annotator=user, comparison__project=project).order_by().values("comparison_id")
+    else:
+        touched = PreferenceLabel.objects.filter(comparison__project=project).order_by().values("comparison_id").union(
+            Reservation.objects.filter(comparison__project=project, expires_at__gt=now).exclude(annotator=user).values("comparison_id"),
+            all=True,
+        )
+    skipped = Skip.objects.filter(annotator=user, comparison__project=project).order_by().values("comparison_id")
+    touched = touched.union(skipped, all=True)
+    comparisons = Comparison.objects.filter(project=project, is_gold=gold)
+    untouched = comparisons.count() - comparisons.filter(pk__in=touched).count()
+    return untouched + open_comparisons(user, project, gold=gold, k=k, now=now).filter(pk__in=touched).count()
+
+
 def queue_left(user, project: Project) -> int:
     """How many comparisons the queue could still give `user` now (the one they hold included)."""
     conf = queue_settings(project)
     now = timezone.now()
-    left = open_comparisons(user, project, gold=False, k=conf.labels_per_comparison, now=now).count()
+    left = open_count(user, project, gold=False, k=conf.labels_per_comparison, now=now)
     if conf.gold_rate > 0:
-        left += open_comparisons(user, project, gold=True, k=conf.labels_per_comparison, now=now).count()
+        left += open_count(user, project, gold=True, k=conf.labels_per_comparison, now=now)
     return left
 
 
