@@ -1,0 +1,627 @@
+"""The flywheel: a simulated writer decides on the model's proposals, the model is retrained on
+those decisions, and the next round proposes with the new version.
+
+The writer has a hidden, consistent preference: they write slide bullets and never want a final
+period. They accept an edit only when it is one of the edits that turn the bullet into their
+target (the clean sentence without its final period): real fixes are accepted, and adding the
+final period, which the built-in editor learned to do, is always rejected, as is anything else.
+
+Each round a new batch of bullets (held-out corpus sentences, one injected error each, final
+period removed) goes through the product's own code, in this process, on a database of its own:
+`document_create`, `iteration_start`, `iteration_generate` (what the gpu-queue worker runs),
+`decision_record` for each verdict and `iteration_apply`; then `training_run_start` and
+`training_run_execute` (a snapshot of every decision so far, SFT or DPO with LoRA from the active
+version, a new model version and its evaluation on the snapshot's held-out rows), and
+`model_version_promote`. The next round proposes with the promoted version. A fixed probe batch,
+never decided on, is judged with every version to compare them.
+
+    .venv/bin/python bench/flywheel.py                      # the built-in editor, about 70 s
+    .venv/bin/python bench/flywheel.py --model PATH --method dpo --sentences 240 --probe 200 --threads 0
+
+Needs Postgres, like the other benches, but no Celery worker and no Redis: the tasks the services
+send on commit go to an in-memory broker that nobody reads, and the bench calls the worker-side
+services itself. The database (default `redline_bench_flywheel`) and the directory of trained
+versions (var/flywheel-models) are made afresh and removed at the end unless --keep.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import BENCH_DATABASE_URL, ROOT  # noqa: E402
+from inference.diffing import EditAction, apply_edits, diff_words  # noqa: E402
+
+BULLET_SEPARATOR = "\n\n"  # a blank line: sentence_spans splits there, so each bullet is revised alone
+END_PUNCTUATION = ".!?;:,"
+MODEL_DIR = ROOT / "var" / "flywheel-models"
+INSTRUCTION = "fix_grammar"
+# The injected error types (inference.editor_data.noise), all of which the built-in editor is trained
+# to fix. Punctuation errors are left out, so that punctuation is only ever this writer's preference.
+ERROR_TYPES = ("misspelling", "doubled_word", "dropped_word", "agreement", "article", "capitalisation")
+
+
+# Bullets and the writer ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bullet:
+    """A slide bullet as the writer drafted it (with one error) and as they want it."""
+
+    text: str
+    target: str
+    error: str  # the injected error type
+
+
+def bullet_from(sentence: str, rng: random.Random, resources) -> Bullet | None:
+    """The sentence without its final period (the writer's target) with one injected error of a
+    trained type, held-out misspellings only; None when no error type has a place in it."""
+    from inference.editor_data.examples import corrupt
+
+    target = sentence[:-1] if sentence.endswith(".") else sentence
+    for error in rng.sample(ERROR_TYPES, len(ERROR_TYPES)):
+        drafted = corrupt(error, target, rng, resources, held_out=True)
+        if drafted is not None and drafted != target and not drafted.endswith(tuple(END_PUNCTUATION)):
+            return Bullet(drafted, target, error)
+    return None
+
+
+def end_punctuation_only(sentence: str, edit: EditAction) -> bool:
+    """The edit only adds, removes or changes punctuation at the end of the sentence."""
+    if edit.end != len(sentence):
+        return False
+    return edit.before != edit.after and edit.before.rstrip(END_PUNCTUATION) == edit.after.rstrip(END_PUNCTUATION)
+
+
+@dataclass(frozen=True)
+class BulletWriter:
+    """Writes slide bullets and never wants a final period. Accepts an edit only when it is one of
+    the edits that turn the bullet into the target, so every edit that only touches the end
+    punctuation is rejected, and so is any edit that fixes a word and adds the period with it."""
+
+    name: str = "bullets"
+    preference: str = "never a final period; accepts real fixes only"
+
+    def verdict(self, sentence: str, target: str, edit: EditAction) -> tuple[str, str]:
+        """("accept" or "reject", why): why is "fix", "end punctuation" or "other"."""
+        wanted = {(e.start, e.end, e.before, e.after) for e in diff_words(sentence, target)}
+        if (edit.start, edit.end, edit.before, edit.after) in wanted:
+            return "accept", "fix"
+        if end_punctuation_only(sentence, edit):
+            return "reject", "end punctuation"
+        return "reject", "other"
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Characters to insert, delete or replace to turn a into b."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def edit_cost(text: str, bullets: list["Bullet"]) -> int:
+    """Characters between a document's text and the writer's target, bullet by bullet: the work
+    left to do by hand."""
+    pieces = text.split(BULLET_SEPARATOR)
+    if len(pieces) != len(bullets):  # never expected: edits stay inside a sentence
+        return levenshtein(text, BULLET_SEPARATOR.join(b.target for b in bullets))
+    return sum(levenshtein(piece, b.target) for piece, b in zip(pieces, bullets))
+
+
+@dataclass
+class Tally:
+    """What the writer decided on a batch."""
+
+    proposals: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    end_punctuation: int = 0  # proposals that only touch the end punctuation (all rejected)
+    other_rejected: int = 0
+    cost_before: int = 0
+    cost_after: int = 0
+
+    @property
+    def acceptance(self) -> float | None:
+        return self.accepted / self.proposals if self.proposals else None
+
+    def add(self, other: "Tally") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"acceptance": self.acceptance}
+
+
+@dataclass(frozen=True)
+class Slide:
+    """A document of bullets, one blank line between them."""
+
+    bullets: list[Bullet]
+
+    @property
+    def text(self) -> str:
+        return BULLET_SEPARATOR.join(b.text for b in self.bullets)
+
+    def spans(self) -> list[tuple[int, int]]:
+        spans, start = [], 0
+        for b in self.bullets:
+            spans.append((start, start + len(b.text)))
+            start += len(b.text) + len(BULLET_SEPARATOR)
+        return spans
+
+
+def judge(writer: BulletWriter, slide: Slide, edits: list[EditAction]) -> tuple[list[str], Tally]:
+    """The writer's verdict on each edit of the slide (in order) and the tally, costs included."""
+    spans = slide.spans()
+    verdicts, tally, accepted = [], Tally(proposals=len(edits)), []
+    for edit in edits:
+        i = next(i for i, (s, e) in enumerate(spans) if s <= edit.start and edit.end <= e)
+        s = spans[i][0]
+        local = EditAction(edit.action, edit.start - s, edit.end - s, edit.before, edit.after)
+        verdict, why = writer.verdict(slide.bullets[i].text, slide.bullets[i].target, local)
+        verdicts.append(verdict)
+        if verdict == "accept":
+            tally.accepted += 1
+            accepted.append(edit)
+        else:
+            tally.rejected += 1
+            tally.end_punctuation += why == "end punctuation"
+            tally.other_rejected += why == "other"
+    tally.cost_before = edit_cost(slide.text, slide.bullets)
+    tally.cost_after = edit_cost(apply_edits(slide.text, accepted), slide.bullets)
+    return verdicts, tally
+
+
+def draw_bullets(seed: int, probe: int, rounds: int, per_round: int, resources) -> tuple[list[Bullet], list[list[Bullet]]]:
+    """A fixed, seeded split: the probe batch (judged every round, never decided on) and a new
+    batch for each round, all from sentences the built-in editor never trained on (its held-out
+    corpus sentences); a larger request goes on into the training sentences, which a model other
+    than the built-in editor has not seen either."""
+    rng = random.Random(seed)
+    held, train = list(resources.corpus.held_out), list(resources.corpus.train)
+    rng.shuffle(held)
+    rng.shuffle(train)
+    needed = probe + rounds * per_round
+    bullets: list[Bullet] = []
+    for sentence in held + train:
+        if len(bullets) == needed:
+            break
+        bullet = bullet_from(sentence, random.Random(f"{seed}:{sentence}"), resources)
+        if bullet is not None:
+            bullets.append(bullet)
+    if len(bullets) < needed:
+        raise SystemExit(f"flywheel: only {len(bullets)} sentences available; ask for fewer.")
+    if needed > len(held):
+        print(f"note: {needed - len(held)} of the {needed} sentences are the built-in editor's training sentences")
+    batches = [bullets[probe + k * per_round : probe + (k + 1) * per_round] for k in range(rounds)]
+    return bullets[:probe], batches
+
+
+def slides_of(bullets: list[Bullet], per_slide: int) -> list[Slide]:
+    return [Slide(bullets[i : i + per_slide]) for i in range(0, len(bullets), per_slide)]
+
+
+# The database -------------------------------------------------------------------------------------
+
+
+def flywheel_database_url() -> str:
+    """The benches' database URL (REDLINE_BENCH_DATABASE_URL) with "_flywheel" after its name:
+    this bench drops and recreates its database, so it does not share the others'."""
+    parts = urlsplit(os.environ.get("REDLINE_BENCH_DATABASE_URL", BENCH_DATABASE_URL))
+    return urlunsplit(parts._replace(path=parts.path + "_flywheel"))
+
+
+def _maintenance_connection(database_url: str):
+    import dj_database_url
+    import psycopg
+
+    db = dj_database_url.parse(database_url)
+    params = {"host": db["HOST"], "port": db["PORT"], "user": db["USER"], "password": db["PASSWORD"]}
+    return db["NAME"], psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v})
+
+
+def database_drop(database_url: str) -> None:
+    """Drop the bench's database. Only a database whose name says it is a bench's is dropped."""
+    from psycopg import sql
+
+    name, conn = _maintenance_connection(database_url)
+    if "bench" not in name:
+        raise SystemExit(f"flywheel: refusing to drop database {name!r}; its name must contain 'bench'.")
+    with conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# One round through the product --------------------------------------------------------------------
+
+
+@dataclass
+class RoundResult:
+    round: int
+    version_id: int
+    version: str
+    tally: Tally
+    probe: Tally | None = None
+    dropped_by_memory: int = 0
+    generate_s: float = 0.0
+    train_s: float | None = None
+    run_id: int | None = None
+    candidate_id: int | None = None
+    candidate: str = ""
+    run_metrics: dict = field(default_factory=dict)
+    evaluation: dict = field(default_factory=dict)
+    candidate_probe: Tally | None = None
+    promoted: str = ""
+
+
+def short_name(version) -> str:
+    """"#3 run 2" for "run 2: DPO (lora) on run 1: ..." (names nest one level per round)."""
+    return f"#{version.pk} {version.name.split(':')[0]}"
+
+
+def propose_and_decide(slides: list[Slide], writer: BulletWriter, user, round_no: int) -> tuple[Tally, int, int, str]:
+    """The round on the product's code: a document per slide, a model round on each generated
+    in-process, the writer's verdicts recorded, the accepted edits applied. Returns the tally,
+    the edits the writer's memory dropped, and the id and name of the version that proposed."""
+    from webapp.writing.models import Iteration
+    from webapp.writing.services import (
+        decision_record,
+        document_create,
+        iteration_apply,
+        iteration_generate,
+        iteration_start,
+    )
+
+    tally, dropped, version = Tally(), 0, None
+    for j, slide in enumerate(slides, 1):
+        document = document_create(owner=user, text=slide.text, title=f"Round {round_no}, slide {j}")
+        iteration = iteration_start(document=document, user=user, instruction=INSTRUCTION)
+        iteration_generate(iteration_id=iteration.pk)  # what the gpu-queue worker would run
+        iteration = Iteration.objects.select_related("model_version").get(pk=iteration.pk)
+        if iteration.status == Iteration.Status.FAILED:
+            raise RuntimeError(f"generation failed: {iteration.error}")
+        assert [tuple(s) for s in _spans(iteration.text_before)] == slide.spans(), "a bullet was split or merged"
+        version = iteration.model_version
+        dropped += iteration.generation_settings.get("dropped_as_rejected_on_similar", 0)
+        proposals = list(iteration.proposals.order_by("index"))
+        edits = [EditAction(p.action, p.start_char, p.end_char, p.before, p.after) for p in proposals]
+        verdicts, slide_tally = judge(writer, slide, edits)
+        for proposal, verdict in zip(proposals, verdicts):
+            decision_record(proposal=proposal, user=user, verdict=verdict, via="flywheel")
+        if iteration.status == Iteration.Status.REVIEW:
+            iteration_apply(iteration=iteration, user=user)
+        iteration.refresh_from_db()
+        assert edit_cost(iteration.text_after, slide.bullets) == slide_tally.cost_after
+        tally.add(slide_tally)
+    return tally, dropped, version.pk, short_name(version)
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    from inference.sentences import sentence_spans
+
+    return sentence_spans(text)
+
+
+def probe_measure(version, slides: list[Slide], writer: BulletWriter, cache: dict) -> Tally:
+    """The writer's verdicts on `version`'s proposals for the probe slides, recorded nowhere: the
+    same model, prompt, generation settings and diff as a round (inference.revision), minus the
+    writer's memory. Remembered per version."""
+    if version.pk in cache:
+        return cache[version.pk]
+    from django.conf import settings
+
+    from inference.editor import GenerationSettings, load_editor_cached
+    from inference.instructions import INSTRUCTIONS
+    from inference.revision import revise_document
+
+    editor = load_editor_cached(version.base_model, version.adapter_path or None)
+    generation = GenerationSettings(batch_size=settings.REDLINE_GENERATION_BATCH_SIZE)
+    instruction = INSTRUCTIONS[INSTRUCTION]
+    tally = Tally()
+    for slide in slides:
+        revision = revise_document(editor, slide.text, instruction.prompt, instruction.intent, generation)
+        _, slide_tally = judge(writer, slide, list(revision.edits))
+        tally.add(slide_tally)
+    cache[version.pk] = tally
+    return tally
+
+
+def retrain(admin, method: str, overrides: dict) -> tuple:
+    """A training run as the admin screen starts it (a snapshot of every decision so far, from
+    the active version), executed here as the gpu-queue worker would. Returns the run, the new
+    version, its evaluation figures and the seconds it took."""
+    from webapp.training.models import TrainingRun
+    from webapp.training.runs import training_run_execute, training_run_start
+
+    started = time.perf_counter()
+    run = training_run_start(user=admin, method=method, settings_overrides=overrides, trigger="flywheel")
+    training_run_execute(run_id=run.pk)
+    seconds = time.perf_counter() - started
+    run = TrainingRun.objects.get(pk=run.pk)
+    if run.status != TrainingRun.Status.SUCCEEDED:
+        raise RuntimeError(f"training run {run.pk} {run.status}: {run.error or run.log}")
+    version = run.version
+    evaluation = version.evaluations.filter(snapshot=run.snapshot).first()
+    return run, version, evaluation.metrics if evaluation else {}, seconds
+
+
+# Output -------------------------------------------------------------------------------------------
+
+
+def _fmt(value, spec: str = ".3f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+TABLE_COLUMNS = (
+    ("round", 5), ("proposed by", 12), ("proposals", 9), ("accepted", 8), ("rejected", 8), ("end punct", 9),
+    ("acceptance", 10), ("edit cost", 11), ("probe acc.", 10), ("train s", 7), ("pref acc", 8),
+    ("pred acc", 8), ("new version", 12), ("promoted", 8),
+)
+
+
+def table_header() -> str:
+    head = " ".join(name.rjust(width) for name, width in TABLE_COLUMNS)
+    return head + "\n" + "-" * len(head)
+
+
+def table_row(r: RoundResult) -> str:
+    t = r.tally
+    cells = (
+        str(r.round), r.version, str(t.proposals), str(t.accepted), str(t.rejected), str(t.end_punctuation),
+        _fmt(t.acceptance), f"{t.cost_after}/{t.cost_before}", _fmt(r.probe.acceptance if r.probe else None),
+        _fmt(r.train_s, ".0f"), _fmt(r.evaluation.get("preference_accuracy")),
+        _fmt(r.evaluation.get("predicted_acceptance")), r.candidate or "-", r.promoted or "-",
+    )
+    return " ".join(cell.rjust(width) for cell, (_, width) in zip(cells, TABLE_COLUMNS))
+
+
+def write_json(path: Path, config: dict, results: list[RoundResult], seconds: float) -> None:
+    rounds = []
+    for r in results:
+        row = asdict(r)
+        row["tally"] = r.tally.as_dict()
+        for name in ("probe", "candidate_probe"):
+            tally = getattr(r, name)
+            row[name] = tally.as_dict() if tally else None
+        rounds.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"config": config, "seconds": round(seconds, 1), "rounds": rounds}, indent=2) + "\n")
+
+
+def _panel(chart, title: str, y_offset: int) -> list[str]:
+    """One chart of webapp.core.charts.line_chart as SVG elements under its title and legend,
+    shifted down by y_offset."""
+    out = [f'<g transform="translate(0,{y_offset})">', f'<text x="{chart.left}" y="12" font-weight="bold">{escape(title)}</text>']
+    legend_x = chart.left
+    for s in chart.series:
+        out.append(f'<rect x="{legend_x}" y="20" width="10" height="10" fill="{s.color}"/>')
+        out.append(f'<text x="{legend_x + 14}" y="29">{escape(s.name)}</text>')
+        legend_x += 24 + 7 * len(s.name)
+    out.append('<g transform="translate(0,36)">')
+    for y, label in chart.y_ticks:
+        out.append(f'<line x1="{chart.left}" x2="{chart.right}" y1="{y}" y2="{y}" stroke="#e5e7eb"/>')
+        out.append(f'<text x="{chart.left - 6}" y="{y + 4}" text-anchor="end">{escape(label)}</text>')
+    for x, label in chart.x_ticks:
+        out.append(f'<text x="{x}" y="{chart.bottom + 16}" text-anchor="middle">{escape(label)}</text>')
+    out.append(f'<line x1="{chart.left}" x2="{chart.right}" y1="{chart.bottom}" y2="{chart.bottom}" stroke="#6b7280"/>')
+    for s in chart.series:
+        out.append(f'<polyline points="{s.path}" fill="none" stroke="{s.color}" stroke-width="2"/>')
+        for cx, cy, tip in s.dots:
+            out.append(f'<circle cx="{cx}" cy="{cy}" r="3.5" fill="{s.color}"><title>{escape(tip)}</title></circle>')
+    out.append("</g></g>")
+    return out
+
+
+def write_plot(path: Path, results: list[RoundResult], subtitle: str) -> None:
+    """Acceptance rate (new bullets, probe bullets) and edit cost (after the writer's decisions,
+    and before any edit) per round, as one SVG of two charts."""
+    from webapp.core.charts import Series, line_chart
+
+    def series(name: str, value) -> Series:
+        points = [(float(r.round), value(r)) for r in results]
+        return Series(name, [(x, y) for x, y in points if y is not None])
+
+    ticks = [(float(r.round), str(r.round)) for r in results]
+    acceptance = [
+        series("new bullets", lambda r: r.tally.acceptance),
+        series("probe bullets (the same every round)", lambda r: r.probe.acceptance if r.probe else None),
+    ]
+    cost = [
+        series("new bullets, after the writer's decisions", lambda r: r.tally.cost_after),
+        series("new bullets, before any edit", lambda r: r.tally.cost_before),
+        series("probe bullets, after", lambda r: r.probe.cost_after if r.probe else None),
+    ]
+    highest_cost = max([r.tally.cost_before for r in results] + [r.probe.cost_before for r in results if r.probe] + [1])
+    width, height, panel = 720, 230, 230 + 56
+    top = line_chart(acceptance, width=width, height=height, y_range=(0, 1), x_ticks=ticks)
+    bottom = line_chart(cost, width=width, height=height, y_range=(0, highest_cost * 1.1), x_ticks=ticks)
+    total = 34 + 2 * panel
+    svg = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total}" viewBox="0 0 {width} {total}" '
+        'font-family="sans-serif" font-size="12">',
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="12" y="20" font-size="14" font-weight="bold">Redline flywheel: {escape(subtitle)}</text>',
+    ]
+    svg += _panel(top, "Acceptance rate per round", 34)
+    svg += _panel(bottom, "Edit cost per round: characters left to fix by hand", 34 + panel)
+    svg.append(f'<text x="{width // 2}" y="{total - 4}" text-anchor="middle">round</text>')
+    svg.append("</svg>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(svg) + "\n")
+
+
+# Main ---------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="causal LM (local path or Hugging Face id); default: the built-in editor (REDLINE_MODEL)")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--sentences", type=int, default=120, help="new bullets per round")
+    parser.add_argument("--probe", type=int, default=64, help="bullets of the fixed probe batch, judged every round (0: none)")
+    parser.add_argument("--bullets-per-slide", type=int, default=16, help="bullets per document")
+    parser.add_argument("--method", choices=("dpo", "sft"), default="sft")
+    parser.add_argument("--finetune", choices=("lora", "full"), default="lora")
+    # A fixed number of steps: every run costs the same, and the decisions of early rounds (all of
+    # them are in every snapshot) are not trained on again and again as the data grows.
+    parser.add_argument("--steps", type=int, default=30, help="optimizer steps per run (-1: train for --epochs)")
+    parser.add_argument("--epochs", type=float, default=3, help="passes over the snapshot when --steps is -1")
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--beta", type=float, default=0.2, help="DPO beta")
+    parser.add_argument("--lora-r", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--promote", choices=("always", "if-better"), default="if-better",
+                        help="if-better: only when the new version's acceptance on the probe bullets is higher")
+    parser.add_argument("--memory", action="store_true",
+                        help="one writer account for every round, so the writer's memory of similar decisions also filters proposals "
+                        "(default: a new account of the same writer each round, so only retraining changes the proposals)")
+    parser.add_argument("--seed", type=int, default=0)
+    # One thread, as in the other benches: generating with a small model is a long series of tiny
+    # steps, and on a busy 2-core machine a second thread mostly waits (ten times slower here).
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--database", help="Postgres URL; dropped and recreated (default: the benches' URL with _flywheel)")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the trained versions afterwards")
+    parser.add_argument("--json", type=Path, default=ROOT / "var" / "flywheel.json")
+    parser.add_argument("--plot", type=Path, default=ROOT / "var" / "flywheel.svg")
+    args = parser.parse_args(argv)
+    if args.promote == "if-better" and args.probe < 1:
+        parser.error("--promote if-better compares the versions on the probe bullets; give --probe above 0")
+    return args
+
+
+def configure_environment(args: argparse.Namespace, database_url: str) -> None:
+    """Settings are read from the environment when Django starts: the model, where trained
+    versions go, and an in-memory Celery broker (tasks sent on commit reach no worker)."""
+    if args.model:
+        os.environ["REDLINE_MODEL"] = args.model
+    os.environ["REDLINE_MODEL_DIR"] = str(MODEL_DIR)
+    os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("REDLINE_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+
+
+def check_trainable(model: str) -> None:
+    """Exit with a clear message unless TRL can retrain the model (a causal LM)."""
+    from inference.training.common import ModelRef, TrainingError, check_causal
+
+    try:
+        check_causal(ModelRef(model))
+    except TrainingError as exc:
+        raise SystemExit(f"flywheel: the flywheel retrains the model, and TRL retrains causal LMs only. {exc}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    database_url = args.database or flywheel_database_url()
+    # The corpus first: building it finds the packages it reads by import spec, and Django's
+    # start imports the Celery app, after which find_spec("kombu") raises ValueError.
+    from inference.editor_data.examples import load_resources
+
+    resources = load_resources()
+    probe_bullets, batches = draw_bullets(args.seed, args.probe, args.rounds, args.sentences, resources)
+    probe_slides = slides_of(probe_bullets, args.bullets_per_slide)
+
+    configure_environment(args, database_url)
+    from django.conf import settings
+
+    model = settings.REDLINE_DEFAULT_MODEL
+    check_trainable(model)
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"model {model}; {args.rounds} rounds of {args.sentences} new bullets, probe {args.probe}; "
+          f"{args.method} ({args.finetune}), lr {args.learning_rate}, seed {args.seed}")
+
+    database_drop(database_url)
+    shutil.rmtree(MODEL_DIR, ignore_errors=True)
+    from bench.common import django_setup
+
+    django_setup(database_url)
+    from inference.training.common import quiet_progress
+
+    warnings.filterwarnings("ignore", category=FutureWarning)  # deprecations inside TRL and transformers
+    try:
+        with quiet_progress():  # no loading bars between the table's rows
+            results = run_rounds(args, batches, probe_slides)
+    finally:
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            database_drop(database_url)
+            shutil.rmtree(MODEL_DIR, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()} | {"model": model, "writer": asdict(BulletWriter())}
+    write_json(args.json, config, results, seconds)
+    write_plot(args.plot, results, f"{Path(model).name}, {args.method} ({args.finetune}), seed {args.seed}")
+    first, last = results[0].tally.acceptance, results[-1].tally.acceptance
+    print(f"\nacceptance {_fmt(first)} -> {_fmt(last)} over {len(results)} rounds; {seconds:.0f} s in all")
+    print(f"wrote {args.json} and {args.plot}" + (f"; kept database {database_url} and {MODEL_DIR}" if args.keep else ""))
+    return 0
+
+
+def run_rounds(args: argparse.Namespace, batches: list[list[Bullet]], probe_slides: list[Slide]) -> list[RoundResult]:
+    """Every round: propose on new bullets, decide, and (but the last) retrain, evaluate, promote."""
+    from webapp.accounts.roles import ADMIN, WRITER
+    from webapp.accounts.services import user_create
+    from webapp.training.services import model_version_active, model_version_promote
+
+    writer = BulletWriter()
+    admin = user_create(username="flywheel-admin", password="flywheel-password-1", role=ADMIN)
+    shared_writer = user_create(username="flywheel-writer", password="flywheel-password-1", role=WRITER) if args.memory else None
+    overrides = {
+        "learning_rate": args.learning_rate, "num_epochs": args.epochs, "max_steps": args.steps,
+        "lora_r": args.lora_r, "lora_alpha": 2 * args.lora_r, "batch_size": args.batch_size, "seed": args.seed,
+    }
+    if args.method == "dpo":
+        overrides["beta"] = args.beta
+    probes: dict[int, Tally] = {}
+    results = []
+    print(table_header())
+    for k, batch in enumerate(batches, 1):
+        user = shared_writer or user_create(username=f"flywheel-writer-{k}", password="flywheel-password-1", role=WRITER)
+        active = model_version_active()
+        t0 = time.perf_counter()
+        tally, dropped, version_id, version_name = propose_and_decide(slides_of(batch, args.bullets_per_slide), writer, user, k)
+        result = RoundResult(k, version_id, version_name, tally, dropped_by_memory=dropped, generate_s=round(time.perf_counter() - t0, 1))
+        if probe_slides:
+            result.probe = probe_measure(active, probe_slides, writer, probes)
+        if k < len(batches):  # the last round measures the last promoted version; nothing would use a newer one
+            run, candidate, evaluation, seconds = retrain(admin, args.method, overrides)
+            result.train_s, result.run_id, result.evaluation = round(seconds, 1), run.pk, evaluation
+            result.candidate_id, result.candidate, result.run_metrics = candidate.pk, short_name(candidate), run.metrics
+            better = True
+            if probe_slides:
+                result.candidate_probe = probe_measure(candidate, probe_slides, writer, probes)
+                better = (result.candidate_probe.acceptance or 0) > (result.probe.acceptance or 0)
+            if args.promote == "always" or better:
+                model_version_promote(version=candidate, user=admin, reason=f"flywheel round {k} ({args.promote})")
+                result.promoted = "yes"
+            else:
+                result.promoted = "no"
+        results.append(result)
+        print(table_row(result), flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())
