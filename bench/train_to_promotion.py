@@ -28,9 +28,10 @@ DATABASE_URL = "postgres://postgres@127.0.0.1:5432/redline_bench_promotion"
 SENTENCES_PER_DOCUMENT = 10
 
 
-def documents_texts(count: int, seed: int) -> list[tuple[str, list[str]]]:
-    """(text, clean sentences) of `count` documents made of held-out corpus sentences, each with
-    one error of a trained type (inference.editor_data)."""
+def documents_texts(count: int, seed: int, passes: int = 4) -> list[tuple[str, list[str]]]:
+    """(text, clean sentences) of up to `count` documents made of held-out corpus sentences, each
+    with one error of a trained type (inference.editor_data). The held-out sentences are used
+    again, with another error, for up to `passes` passes: one pass gives about 700 decisions."""
     from inference.editor_data import noise
     from inference.editor_data.examples import corrupt, load_resources
 
@@ -38,11 +39,11 @@ def documents_texts(count: int, seed: int) -> list[tuple[str, list[str]]]:
     rng = random.Random(seed)
     sentences = list(resources.corpus.held_out)
     rng.shuffle(sentences)
-    made, cursor = [], 0
-    while len(made) < count and cursor < len(sentences):
+    made, cursor, end = [], 0, passes * len(sentences)
+    while len(made) < count and cursor < end:
         clean, noisy = [], []
-        while len(clean) < SENTENCES_PER_DOCUMENT and cursor < len(sentences):
-            sentence = sentences[cursor]
+        while len(clean) < SENTENCES_PER_DOCUMENT and cursor < end:
+            sentence = sentences[cursor % len(sentences)]
             cursor += 1
             corrupted = corrupt(rng.choice(noise.ERROR_TYPES), sentence, rng, resources, held_out=True)
             if corrupted is not None:
@@ -85,6 +86,9 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    # The documents first: building the corpus finds packages by import spec, which fails once
+    # Django has started the Celery app (kombu's module spec is None then).
+    texts = documents_texts(args.decisions, args.seed)
     django_setup(DATABASE_URL)
     from django.conf import settings
     from django.core.management import call_command
@@ -109,7 +113,7 @@ def main(argv=None) -> int:
     print(f"model: {model}; making {args.decisions} decisions (the model proposes, a simulated writer decides)...", flush=True)
     decisions = sentences = 0
     propose_seconds = 0.0
-    for text, clean in documents_texts(args.decisions, args.seed):
+    for text, clean in texts:
         if decisions >= args.decisions:
             break
         document = services.document_create(owner=writer, text=text)
@@ -154,7 +158,7 @@ def main(argv=None) -> int:
     for name, metrics in evaluations.items():
         shown = {k: metrics.get(k) for k in ("preference_accuracy", "predicted_acceptance", "accepted_recall", "rejected_repeat")}
         print(f"evaluation of {name}: {shown}")
-    print(f"active version now: {ModelVersion.objects.get(is_active=True).name} (was {base.name})")
+    print(f"active version now: {ModelVersion.objects.get(is_active=True, kind=ModelVersion.Kind.EDITOR).name} (was {base.name})")
     return 0
 
 
