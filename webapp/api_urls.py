@@ -59,6 +59,7 @@ urlpatterns = [
     path("preferences/comparisons/generate/", preferences_api.ComparisonGenerateView.as_view(), name="api_preferences_generate"),
     path("preferences/comparisons/<int:pk>/", preferences_api.ComparisonDetailView.as_view(), name="api_preferences_comparison"),
     path("preferences/comparisons/<int:pk>/label/", preferences_api.ComparisonLabelView.as_view(), name="api_preferences_label"),
+    path("preferences/comparisons/<int:pk>/resolve/", preferences_api.ComparisonResolveView.as_view(), name="api_preferences_resolve"),
     path("preferences/comparisons/<int:pk>/skip/", preferences_api.ComparisonSkipView.as_view(), name="api_preferences_skip"),
     path("preferences/projects/<int:pk>/next/", preferences_api.QueueNextView.as_view(), name="api_preferences_next"),
     path("preferences/projects/<int:pk>/undo/", preferences_api.QueueUndoView.as_view(), name="api_preferences_undo"),

@@ -147,3 +147,23 @@ def test_schema_lists_the_preference_endpoints(team):
         "/api/preferences/export/", "/api/preferences/comparisons/generate/", "/api/preferences/comparisons/derive/",
     } <= set(paths)
     assert "409" in paths["/api/preferences/comparisons/{id}/label/"]["post"]["responses"]
+
+
+def test_an_admin_resolves_a_disagreement_and_annotators_may_not(team):
+    project, annotator, other, admin, _ = team
+    (pair,) = make_comparisons(project, 1)
+    url = f"/api/preferences/comparisons/{pair.pk}/resolve/"
+    assert api_client(annotator).post(url, {"choice": "a_better"}, format="json").status_code == 403
+    resolved = api_client(admin).post(url, {"choice": "b_much_better"}, format="json")
+    assert resolved.status_code == 200
+    body = resolved.json()
+    assert (body["resolved_choice"], body["resolved_by"]) == ("b_much_better", admin.username) and body["resolved_at"]
+    pair.refresh_from_db()
+    assert pair.resolved_choice == "b_much_better"
+    # annotators never see the answer, nor that there is one
+    blind = api_client(annotator).get(f"/api/preferences/comparisons/{pair.pk}/").json()
+    assert "resolved_choice" not in blind and "resolved_by" not in blind
+    assert api_client(admin).post(url, {"choice": "best"}, format="json").status_code == 400
+    cleared = api_client(admin).post(url, {}, format="json").json()
+    assert cleared["resolved_choice"] == "" and cleared["resolved_by"] is None
+    assert api_client(admin).post("/api/preferences/comparisons/999999/resolve/", {"choice": "tie"}, format="json").status_code == 404

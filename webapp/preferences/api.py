@@ -33,6 +33,7 @@ from webapp.preferences.serializers import (
     LabelSerializer,
     QueueItemSerializer,
     QueueSettingsSerializer,
+    ResolveInput,
 )
 from webapp.training.models import ModelVersion
 from webapp.writing.serializers import ErrorSerializer, JobProgressSerializer
@@ -198,6 +199,19 @@ class ComparisonSkipView(PreferenceAPIView):
     def post(self, request, pk: int):
         services.skip(user=request.user, comparison=selectors.comparison_for_user(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ComparisonResolveView(PreferenceAPIView):
+    required = {"POST": selectors.RESOLVE}
+
+    @extend_schema(request=ResolveInput, responses={200: ComparisonSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+                   description="Settle a disagreement (admins): the choice for a pair or the ranking of 3+ outputs becomes the "
+                   "comparison's answer in exports and datasets; neither clears it. Every resolution is kept in the history.")
+    def post(self, request, pk: int):
+        comparison = selectors.comparison_for_user(request.user, pk)
+        services.comparison_resolve(user=request.user, comparison=comparison, **valid_input(ResolveInput, request))
+        comparison = selectors.comparison_for_user(request.user, pk)
+        return Response(ComparisonSerializer(comparison, context=self.get_serializer_context()).data)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,12 +40,18 @@ class ComparisonSerializer(serializers.ModelSerializer):
     gold_ranking = serializers.ListField(child=serializers.IntegerField(), read_only=True, allow_null=True,
                                          help_text=f"the known ranking of a gold comparison {ADMIN_ONLY}")
 
-    HIDDEN = ("is_gold", "gold_choice", "gold_ranking", "meta", "source_key", "created_by", "job")
+    resolved_choice = serializers.CharField(read_only=True, help_text=f"an admin's answer to a disagreement; '' if none {ADMIN_ONLY}")
+    resolved_ranking = serializers.ListField(child=serializers.IntegerField(), read_only=True, allow_null=True,
+                                             help_text=f"an admin's ranking of 3+ outputs {ADMIN_ONLY}")
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, help_text=ADMIN_ONLY)
+
+    HIDDEN = ("is_gold", "gold_choice", "gold_ranking", "meta", "source_key", "created_by", "job",
+              "resolved_choice", "resolved_ranking", "resolved_by", "resolved_at")
 
     class Meta:
         model = Comparison
         fields = ["id", "project", "prompt", "origin", "outputs", "created_at", "is_gold", "gold_choice", "gold_ranking",
-                  "meta", "source_key", "created_by", "job"]
+                  "meta", "source_key", "created_by", "job", "resolved_choice", "resolved_ranking", "resolved_by", "resolved_at"]
         extra_kwargs = {"is_gold": {"help_text": f"mixed into queues to check annotators {ADMIN_ONLY}"},
                         "meta": {"help_text": ADMIN_ONLY}, "source_key": {"help_text": ADMIN_ONLY}}
 
@@ -148,6 +154,12 @@ class LabelInput(serializers.Serializer):
                                     help_text="for 3+ outputs: every output index once, best first")
     rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.MAX_RATIONALE_CHARS)
     seconds_spent = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0)
+
+
+class ResolveInput(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=Choice.choices, required=False, allow_blank=True, default="", help_text="for a pair")
+    ranking = serializers.ListField(child=serializers.IntegerField(min_value=0), required=False, allow_null=True, default=None,
+                                    help_text="for 3+ outputs: every output index once, best first")
 
 
 class LabelFilterInput(serializers.Serializer):
