@@ -64,6 +64,7 @@ urlpatterns = [
     path("preferences/projects/<int:pk>/next/", preferences_api.QueueNextView.as_view(), name="api_preferences_next"),
     path("preferences/projects/<int:pk>/undo/", preferences_api.QueueUndoView.as_view(), name="api_preferences_undo"),
     path("preferences/projects/<int:pk>/settings/", preferences_api.QueueSettingsView.as_view(), name="api_preferences_settings"),
+    path("preferences/jobs/<int:pk>/", preferences_api.GenerationJobView.as_view(), name="api_preferences_job"),
     path("preferences/labels/", preferences_api.LabelListView.as_view(), name="api_preferences_labels"),
     path("preferences/export/", preferences_api.ExportView.as_view(), name="api_preferences_export"),
 ]

@@ -134,6 +134,11 @@ def test_settings_derive_and_generate(team, django_capture_on_commit_callbacks):
         queued = api.post("/api/preferences/comparisons/generate/",
                           {"project": project.pk, "prompts": ["a", "b"], "version_a": version.pk, "samples": 3}, format="json")
     assert queued.status_code == 202 and queued.json()["status"] == "queued" and len(callbacks) == 1
+    polled = api.get(f"/api/preferences/jobs/{queued.json()['id']}/")
+    assert polled.status_code == 200 and polled.json()["total"] == 2 and polled.json()["status"] == "queued"
+    other_admin = UserFactory(role="admin")
+    assert api_client(other_admin).get(f"/api/preferences/jobs/{queued.json()['id']}/").status_code == 404
+    assert api_client(annotator).get(f"/api/preferences/jobs/{queued.json()['id']}/").status_code == 403
     missing = api.post("/api/preferences/comparisons/generate/", {"project": project.pk, "prompts": ["a"], "version_a": 999999}, format="json")
     assert missing.status_code == 400 and missing.json() == {"detail": "There is no model version 999999."}
 
@@ -145,6 +150,7 @@ def test_schema_lists_the_preference_endpoints(team):
         "/api/preferences/comparisons/{id}/label/", "/api/preferences/comparisons/{id}/skip/",
         "/api/preferences/projects/{id}/next/", "/api/preferences/projects/{id}/undo/", "/api/preferences/labels/",
         "/api/preferences/export/", "/api/preferences/comparisons/generate/", "/api/preferences/comparisons/derive/",
+        "/api/preferences/comparisons/{id}/resolve/", "/api/preferences/jobs/{id}/",
     } <= set(paths)
     assert "409" in paths["/api/preferences/comparisons/{id}/label/"]["post"]["responses"]
 

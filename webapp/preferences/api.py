@@ -11,6 +11,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.core.api import JSONLinesRenderer, valid_input
+from webapp.core.models import Job
 from webapp.preferences import io, selectors, services
 from webapp.preferences.errors import PreferenceError
 from webapp.preferences.serializers import (
@@ -212,6 +214,19 @@ class ComparisonResolveView(PreferenceAPIView):
         services.comparison_resolve(user=request.user, comparison=comparison, **valid_input(ResolveInput, request))
         comparison = selectors.comparison_for_user(request.user, pk)
         return Response(ComparisonSerializer(comparison, context=self.get_serializer_context()).data)
+
+
+class GenerationJobView(PreferenceAPIView):
+    required = {"GET": selectors.MANAGE}
+
+    @extend_schema(responses={200: JobProgressSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+                   description="Progress of a comparison generation that you started: done of total prompts; "
+                   "succeeded when its comparisons are in the project.")
+    def get(self, request, pk: int):
+        job = Job.objects.filter(pk=pk, kind=services.GENERATE_JOB_KIND, created_by=request.user).first()
+        if job is None:
+            raise NotFound("No such generation job of yours.")
+        return Response(JobProgressSerializer(job).data)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ MAX_RESERVATION_SECONDS = 24 * 3600
 QUEUE_RETRIES = 50
 QUEUE_RETRY_SECONDS = 0.02
 GENERATE_LOCK = "preferences.generate"
+GENERATE_JOB_KIND = "preferences-generate"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def comparisons_generate(
         from webapp.training.services import model_version_active
 
         version_ids = [(version_a or model_version_active(ModelVersion.Kind.EDITOR)).pk]
-    job = job_create(kind="preferences-generate", user=user, total=len(prompts), message="Waiting for a worker")
+    job = job_create(kind=GENERATE_JOB_KIND, user=user, total=len(prompts), message="Waiting for a worker")
     from webapp.preferences.tasks import generate_comparisons
 
     args = (job.pk, project.pk, user.pk, prompts, version_ids, samples)
