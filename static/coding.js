@@ -57,8 +57,12 @@
     event.preventDefault();
   });
 
-  document.addEventListener("htmx:afterSwap", function () {
+  // After the settle too: htmx first gives swapped-in elements their old attributes and sets the
+  // server's a moment later, which would drop the "focused" class set right after the swap.
+  function restoreFocus() {
     var item = focusedId && document.getElementById(focusedId);
     setFocus(item || null);
-  });
+  }
+  document.addEventListener("htmx:afterSwap", restoreFocus);
+  document.addEventListener("htmx:afterSettle", restoreFocus);
 })();
