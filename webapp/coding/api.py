@@ -11,10 +11,8 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from webapp.coding import io, selectors, services
 from webapp.coding.errors import CodingError
@@ -33,7 +31,7 @@ from webapp.coding.serializers import (
     ProblemSerializer,
     TestCodeInput,
 )
-from webapp.core.api import JSONLinesRenderer, valid_input
+from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
 from webapp.writing.serializers import ErrorSerializer, VerdictInput
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
@@ -45,25 +43,11 @@ _JSONL = {
 }
 
 
-class HasCodingPermission(BasePermission):
-    """The permission the view's `required` names for the method; reads need none beyond seeing
-    the problem, which the selectors check (404)."""
+class CodingAPIView(AppAPIView):
+    """Reads need no permission beyond seeing the problem, which the selectors check (404)."""
 
-    message = "Only developers and admins can work on code."
-
-    def has_permission(self, request, view) -> bool:
-        needed = view.required.get(request.method)
-        return needed is None or request.user.has_perm(needed)
-
-
-class CodingAPIView(APIView):
-    permission_classes = [IsAuthenticated, HasCodingPermission]
-    required: dict[str, str] = {}
-
-    def handle_exception(self, exc):
-        if isinstance(exc, CodingError):
-            return Response({"detail": str(exc)}, status=exc.status_code)
-        return super().handle_exception(exc)
+    permission_message = "Only developers and admins can work on code."
+    error_class = CodingError
 
 
 # Reads that selectors.py does not have (yet): the rounds of a problem, a test's decision history,

@@ -13,12 +13,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from webapp.core.api import JSONLinesRenderer, valid_input
+from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
 from webapp.core.models import Job
 from webapp.preferences import io, selectors, services
 from webapp.preferences.errors import PreferenceError
@@ -45,24 +43,9 @@ CONFLICT = {**ERRORS, 409: ErrorSerializer}
 VIEW = "preferences.view_comparison"
 
 
-class HasPreferencePermission(BasePermission):
-    """The permission the view's `required` names for the method (checked before any lookup)."""
-
-    message = "Only annotators and admins can work on comparisons."
-
-    def has_permission(self, request, view) -> bool:
-        needed = view.required.get(request.method)
-        return needed is None or request.user.has_perm(needed)
-
-
-class PreferenceAPIView(APIView):
-    permission_classes = [IsAuthenticated, HasPreferencePermission]
-    required: dict[str, str] = {}
-
-    def handle_exception(self, exc):
-        if isinstance(exc, PreferenceError):
-            return Response({"detail": str(exc)}, status=exc.status_code)
-        return super().handle_exception(exc)
+class PreferenceAPIView(AppAPIView):
+    permission_message = "Only annotators and admins can work on comparisons."
+    error_class = PreferenceError
 
     def get_serializer_context(self) -> dict:
         return {"sees_all": selectors.sees_all(self.request.user)}

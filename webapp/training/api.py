@@ -9,12 +9,10 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from webapp.core.api import JSONLinesRenderer, valid_input
+from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
 from webapp.training import runs, selectors, services, snapshots
 from webapp.training.errors import TrainingRequestError
 from webapp.training.models import TrainingRun
@@ -37,27 +35,9 @@ ERRORS = {400: ErrorSerializer, 404: ErrorSerializer}
 _JSONL = {(200, JSONLinesRenderer.media_type): OpenApiResponse(OpenApiTypes.STR, description="snapshot rows, one a line")}
 
 
-class HasTrainingPermission(BasePermission):
-    """The permission the view's `required` names for the method (HEAD and OPTIONS as GET). A
-    method the view lacks passes here, so that it answers 405."""
-
-    message = "Only admins can drive retraining."
-
-    def has_permission(self, request, view) -> bool:
-        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-        needed = view.required.get(method)
-        return needed is None or request.user.has_perm(needed)
-
-
-class TrainingAPIView(APIView):
-    permission_classes = [IsAuthenticated, HasTrainingPermission]
-    required: dict[str, str] = {}
-
-    def handle_exception(self, exc):
-        if isinstance(exc, TrainingRequestError):
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)
-
+class TrainingAPIView(AppAPIView):
+    permission_message = "Only admins can drive retraining."
+    error_class = TrainingRequestError
 
 
 def _version_change(event) -> dict:
