@@ -14,6 +14,7 @@ from typing import Any, Callable
 MAX_DERIVED_NEW_TOKENS = 512
 PLAIN_CAUSAL_TEMPLATE = "{prompt}\nRevised:"
 _CACHE_SIZE = 2
+GAIN_CONFIG_KEY = "redline_min_edit_gain"
 
 
 class ModelLoadError(RuntimeError):
@@ -31,6 +32,11 @@ class GenerationSettings:
     # Causal LMs: keep the first non-empty line (one revised sentence); False keeps the whole
     # output up to end-of-sequence (code, which spans lines).
     first_line_only: bool = True
+    # An edit is proposed only if it raises the model's own log-probability of its sentence by at
+    # least this many nats (inference.revision): a small model's slips in copying a sentence are
+    # edits it barely prefers. None: the model's own recommendation (Editor.default_min_edit_gain),
+    # else every edit; -inf: every edit.
+    min_edit_gain: float | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.num_beams < 1:
@@ -39,6 +45,8 @@ class GenerationSettings:
             raise ValueError("max_new_tokens must be at least 1, or None to derive it from the input")
         if self.temperature <= 0:
             raise ValueError("temperature must be above 0")
+        if self.min_edit_gain is not None and (math.isnan(self.min_edit_gain) or self.min_edit_gain == math.inf):
+            raise ValueError("min_edit_gain must be a number of nats (-inf for every edit), or None")
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-able values, to store beside the output they produced."""
@@ -92,6 +100,62 @@ class Editor:
         if not prompts and on_progress is not None:
             on_progress(0, 0)
         return results
+
+    @property
+    def default_min_edit_gain(self) -> float | None:
+        """The edit gain the model recommends, from `redline_min_edit_gain` in its
+        generation_config.json (the built-in editor has one); None: propose every edit."""
+        value = getattr(self.model.generation_config, GAIN_CONFIG_KEY, None)
+        return float(value) if value is not None else None
+
+    def min_edit_gain(self, settings: GenerationSettings) -> float | None:
+        """The gain an edit needs under `settings`: theirs, else the model's; None for every edit."""
+        gain = settings.min_edit_gain if settings.min_edit_gain is not None else self.default_min_edit_gain
+        return None if gain is None or gain == -math.inf else gain
+
+    def score(self, prompts: list[str], outputs: list[str], batch_size: int = 16) -> list[float]:
+        """The log-probability (nats) of each output as this model's answer to its prompt,
+        end-of-sequence included: what the model thinks of a revision it may not have written."""
+        import torch
+
+        if len(prompts) != len(outputs):
+            raise ValueError(f"{len(prompts)} prompts but {len(outputs)} outputs")
+        scores: list[float] = []
+        with torch.inference_mode():
+            for start in range(0, len(prompts), batch_size):
+                batch = slice(start, start + batch_size)
+                scores.extend(self._score_batch(prompts[batch], outputs[batch]))
+        return scores
+
+    def _score_batch(self, prompts: list[str], outputs: list[str]) -> list[float]:
+        import torch
+
+        tok = self.tokenizer
+        eos = [tok.eos_token_id] if tok.eos_token_id is not None else []
+        if self.kind == "seq2seq":
+            enc = tok(prompts, return_tensors="pt", padding=True).to(self.device)
+            targets = [ids + eos for ids in tok(outputs, add_special_tokens=False)["input_ids"]]
+            width = max(map(len, targets))
+            labels = torch.tensor([t + [-100] * (width - len(t)) for t in targets], device=self.device)
+            logits = self.model(**enc, labels=labels).logits
+            return _label_logprobs(logits, labels)
+        templated = bool(getattr(tok, "chat_template", None))
+        texts = [format_causal_prompt(tok, p) for p in prompts]
+        prompt_ids = tok(texts, add_special_tokens=not templated)["input_ids"]
+        # The plain cue ends in "Revised:" and the model goes on with a space (inference.editor_train).
+        output_ids = tok([o if templated else " " + o for o in outputs], add_special_tokens=False)["input_ids"]
+        rows = [p + o + eos for p, o in zip(prompt_ids, output_ids)]
+        width = max(map(len, rows))
+        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        # Right-padded, so that every row's positions are the ones generation gave it.
+        input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=self.device)
+        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=self.device)
+        labels = torch.tensor(
+            [[-100] * len(p) + o + eos + [-100] * (width - len(r)) for p, o, r in zip(prompt_ids, output_ids, rows)],
+            device=self.device,
+        )
+        logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+        return _label_logprobs(logits[:, :-1], labels[:, 1:])
 
     def _encode(self, prompts: list[str]) -> Any:
         if self.kind == "seq2seq":
@@ -162,6 +226,16 @@ class Editor:
                 return i + 1
             seen_text = seen_text or bool(piece.strip())
         return len(ids)
+
+
+def _label_logprobs(logits: Any, labels: Any) -> list[float]:
+    """Per row, the summed log-probability of the labels that are not -100."""
+    import torch
+
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    keep = labels != -100
+    picked = logprobs.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return (picked * keep).sum(dim=-1).tolist()
 
 
 def _load_failure_reason(name_or_path: str, exc: BaseException) -> str:

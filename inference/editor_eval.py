@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=200, help="examples per set (at most)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=GenerationSettings().batch_size)
+    parser.add_argument("--min-edit-gain", type=float,
+                        help="nats an edit must gain to be proposed (default: the model's own; --min-edit-gain=-inf: every edit)")
     parser.add_argument("--sources", nargs="+", choices=SOURCES, help="corpus sources (default: the model's training card's, else all)")
     parser.add_argument("--sets", nargs="+", help="only these sets (default: all)")
     parser.add_argument("--json", default="var/editor-eval.json", help="where to write the results")
@@ -175,10 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.sets:
         sets = {k: v for k, v in sets.items() if k in args.sets}
     editor = load_editor(args.model)
-    settings = GenerationSettings(batch_size=args.batch_size)
+    settings = GenerationSettings(batch_size=args.batch_size, min_edit_gain=args.min_edit_gain)
     results = evaluate(editor, sets, settings, on_set=lambda name, r: print(f"  {name}: done ({r['n']})", flush=True))
     results.update({"model": args.model, "n": args.n, "seed": args.seed, "sources": list(args.sources or _sources_for(args.model)),
-                    "settings": settings.as_dict(), "data": {"sentences": resources.corpus.sizes(), "misspellings": resources.misspellings.sizes()}})
+                    "settings": settings.as_dict(), "min_edit_gain": editor.min_edit_gain(settings), "data": {"sentences": resources.corpus.sizes(), "misspellings": resources.misspellings.sizes()}})
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")

@@ -10,8 +10,9 @@ acceptance or rejection. Edits nobody decided on are counted apart (coverage).
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from inference.diffing import apply_edits
 from inference.editor import GenerationSettings
-from inference.revision import model_input, revision_from_sentences
+from inference.revision import edit_gains, model_input, revision_from_sentences
 
 if TYPE_CHECKING:
     from inference.editor import Editor
@@ -35,11 +36,18 @@ def replay_decisions(editor: "Editor", cases: list[ReplayCase], settings: Genera
     rejected_repeat       share of the rejected edits it proposes again
     coverage              share of its proposals that people had decided on
     """
-    revisions = editor.generate([model_input(c.prompt, c.sentence) for c in cases], settings)
+    prompts = [model_input(c.prompt, c.sentence) for c in cases]
+    revisions = editor.generate(prompts, settings)
+    outputs = [revision_from_sentences(c.sentence, [(0, len(c.sentence))], [g], intent="") for c, g in zip(cases, revisions)]
+    min_gain = editor.min_edit_gain(settings)
+    if min_gain is not None:  # what the app would propose (inference.revision.revise_document)
+        gains = edit_gains(editor, [(p, c.sentence, edits) for p, c, (_, edits) in zip(prompts, cases, outputs)], settings.batch_size)
+        for i, (case, (_, edits), case_gains) in enumerate(zip(cases, outputs, gains)):
+            kept = [e for e, gain in zip(edits, case_gains) if gain >= min_gain]
+            outputs[i] = (apply_edits(case.sentence, kept), kept)
     hits_accepted = hits_rejected = proposed_total = 0
     samples = []
-    for case, generated in zip(cases, revisions):
-        output, edits = revision_from_sentences(case.sentence, [(0, len(case.sentence))], [generated], intent="")
+    for case, (output, edits) in zip(cases, outputs):
         proposed = {(e.start, e.end, e.before, e.after) for e in edits}
         accepted = {tuple(e) for e in case.accepted}
         rejected = {tuple(e) for e in case.rejected}

@@ -2,11 +2,14 @@
 
 Each sentence is revised on its own (the CoEdIT input format), so every edit stays inside one
 sentence and the text between sentences is never touched. Applying all edits to the text
-gives exactly the model output.
+gives exactly the model output. Where the settings or the model ask for a minimum edit gain, an
+edit the model itself barely prefers to the sentence as written is not proposed (and is not part
+of the model output either).
 """
 
 import re
 import time
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -87,4 +90,52 @@ def revise_document(
     prompts = [prefix + model_input(prompt, text[start:end]) for prefix, (start, end) in zip(prefixes, spans)]
     revisions = editor.generate(prompts, settings, on_progress)
     model_output, edits = revision_from_sentences(text, spans, revisions, intent)
+    min_gain = editor.min_edit_gain(settings)
+    if min_gain is not None and edits:
+        edits = edits_worth_proposing(editor, text, spans, prompts, edits, min_gain, settings.batch_size)
+        model_output = apply_edits(text, edits)
     return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started)
+
+
+def edits_worth_proposing(
+    editor: "Editor",
+    text: str,
+    spans: list[tuple[int, int]],
+    prompts: list[str],
+    edits: list[ProposedEdit],
+    min_gain: float,
+    batch_size: int = 16,
+) -> list[ProposedEdit]:
+    """The edits of `text` whose gain (edit_gains) is at least `min_gain` nats: a fix the model
+    is sure of stays, a word it slipped on while copying its sentence goes."""
+    starts = [start for start, _ in spans]
+    per_sentence: dict[int, list[ProposedEdit]] = {}
+    for edit in edits:
+        per_sentence.setdefault(bisect_right(starts, edit.start) - 1, []).append(edit)
+    items = []
+    for i, mine in per_sentence.items():
+        start, end = spans[i]
+        local = [EditAction(e.action, e.start - start, e.end - start, e.before, e.after) for e in mine]
+        items.append((prompts[i], text[start:end], local))
+    gains = edit_gains(editor, items, batch_size)
+    kept = {id(e) for mine, g in zip(per_sentence.values(), gains) for e, gain in zip(mine, g) if gain >= min_gain}
+    return [e for e in edits if id(e) in kept]
+
+
+def edit_gains(
+    editor: "Editor", items: list[tuple[str, str, list[EditAction]]], batch_size: int = 16
+) -> list[list[float]]:
+    """For each (prompt, sentence, edits of that sentence): how much each edit, applied alone,
+    raises the model's log-probability (nats) of the sentence as its answer to the prompt."""
+    asks: list[tuple[str, str]] = []
+    for prompt, sentence, edits in items:
+        if not edits:
+            continue
+        asks.append((prompt, sentence))
+        asks.extend((prompt, apply_edits(sentence, [e])) for e in edits)
+    scores = iter(editor.score([p for p, _ in asks], [o for _, o in asks], batch_size))
+    gains = []
+    for _, _, edits in items:
+        as_written = next(scores) if edits else 0.0
+        gains.append([next(scores) - as_written for _ in edits])
+    return gains

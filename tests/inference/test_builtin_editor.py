@@ -7,8 +7,9 @@ import pytest
 
 from inference.diffing import apply_edits
 from inference.editor import GenerationSettings, load_editor
+from inference.editor_train import MIN_EDIT_GAIN
 from inference.instructions import INSTRUCTIONS
-from inference.revision import revise_document
+from inference.revision import model_input, revise_document
 
 BUILTIN = Path(__file__).resolve().parents[2] / "inference" / "weights" / "redline-editor"
 WITH_ERRORS = (
@@ -45,3 +46,20 @@ def test_it_proposes_the_fixes_a_newcomer_expects(editor):
 
 def test_it_leaves_good_text_alone(editor):
     assert revise(editor, CLEAN).edits == []
+
+
+def test_it_prefers_a_right_fix_to_the_error_and_good_text_to_a_slip(editor):
+    fix = INSTRUCTIONS["fix_grammar"].prompt
+    wrong, right = "This method are called when the object is created.", "This method is called when the object is created."
+    clean, slipped = CLEAN.split(". ")[0] + ".", CLEAN.split(". ")[0].replace("configuration", "configuraton") + "."
+    as_written, fixed, kept, typo = editor.score(
+        [model_input(fix, wrong), model_input(fix, wrong), model_input(fix, clean), model_input(fix, clean)],
+        [wrong, right, clean, slipped],
+    )
+    assert fixed - as_written >= MIN_EDIT_GAIN  # a fix it would propose
+    assert typo - kept < 0  # a typo it would never propose
+
+
+def test_it_carries_its_recommended_minimum_edit_gain(editor):
+    assert editor.default_min_edit_gain == MIN_EDIT_GAIN
+    assert editor.min_edit_gain(GenerationSettings()) == MIN_EDIT_GAIN

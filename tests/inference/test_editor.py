@@ -9,7 +9,7 @@ import torch
 
 from inference import editor as editor_module
 from inference.devices import select_device
-from inference.diffing import apply_edits
+from inference.diffing import EditAction, apply_edits
 from inference.editor import (
     Editor,
     GenerationSettings,
@@ -19,7 +19,7 @@ from inference.editor import (
     load_editor,
     load_editor_cached,
 )
-from inference.revision import revise_document
+from inference.revision import edit_gains, model_input, revise_document
 from inference.sentences import sentence_spans
 from inference.tiny import build_tiny_model
 from inference.tiny import main as tiny_main
@@ -278,3 +278,55 @@ def test_tiny_model_is_reproducible_from_its_seed(tmp_path: Path) -> None:
 def test_tiny_model_rejects_an_unknown_kind(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="kind"):
         build_tiny_model(tmp_path, kind="vision")
+
+
+def test_score_is_the_log_probability_of_an_output_in_a_batch_or_alone(editor: Editor) -> None:
+    outputs = [o.text for o in editor.generate(PROMPTS)]
+    together = editor.score(PROMPTS, outputs, batch_size=len(PROMPTS))  # rows of different lengths, padded
+    alone = [editor.score([p], [o])[0] for p, o in zip(PROMPTS, outputs)]
+    assert together == pytest.approx(alone, abs=1e-4)
+    tok = editor.tokenizer
+    for prompt, output, logprob in zip(PROMPTS, outputs, together):
+        n = len(tok(output, add_special_tokens=False).input_ids) + 1  # and end-of-sequence
+        assert logprob < 0
+        assert math.exp(logprob / n) == pytest.approx(teacher_forced_score(editor, prompt, output), rel=1e-4)
+
+
+def test_score_needs_one_output_per_prompt(editor: Editor) -> None:
+    with pytest.raises(ValueError, match="2 prompts but 1 outputs"):
+        editor.score(PROMPTS[:2], ["one"])
+
+
+def test_a_minimum_edit_gain_keeps_only_edits_the_model_prefers(editor: Editor) -> None:
+    text = "Me and him was late to the meeting. The committee has finished the draft!"
+    prompt = "Fix grammatical errors in this sentence"
+    every = revise_document(editor, text, prompt, "fluency", GenerationSettings(min_edit_gain=-math.inf))
+    assert every.edits, "a random model changes something"
+    items = []
+    for start, end in sentence_spans(text):
+        mine = [EditAction(x.action, x.start - start, x.end - start, x.before, x.after)
+                for x in every.edits if start <= x.start <= end]
+        items.append((model_input(prompt, text[start:end]), text[start:end], mine))
+    gains = sorted(g for sentence in edit_gains(editor, items) for g in sentence)
+    middle = gains[len(gains) // 2]
+    some = revise_document(editor, text, prompt, "fluency", GenerationSettings(min_edit_gain=middle))
+    assert len(some.edits) == sum(g >= middle for g in gains)
+    assert set(some.edits) <= set(every.edits)
+    assert apply_edits(text, some.edits) == some.model_output
+    none = revise_document(editor, text, prompt, "fluency", GenerationSettings(min_edit_gain=gains[-1] + 1))
+    assert none.edits == [] and none.model_output == text
+
+
+def test_the_model_can_recommend_its_own_minimum_edit_gain(editors: dict[str, Editor]) -> None:
+    editor = editors["causal"]
+    assert editor.default_min_edit_gain is None
+    assert editor.min_edit_gain(GenerationSettings()) is None
+    editor.model.generation_config.redline_min_edit_gain = 2.5
+    try:
+        assert editor.min_edit_gain(GenerationSettings()) == 2.5
+        assert editor.min_edit_gain(GenerationSettings(min_edit_gain=0.5)) == 0.5
+        assert editor.min_edit_gain(GenerationSettings(min_edit_gain=-math.inf)) is None
+    finally:
+        del editor.model.generation_config.redline_min_edit_gain
+    with pytest.raises(ValueError):
+        GenerationSettings(min_edit_gain=math.nan)

@@ -1,0 +1,42 @@
+"""Replaying decisions against a model: it proposes what the app would, the minimum edit gain included."""
+
+import math
+
+import pytest
+
+from inference.editor import GenerationSettings, load_editor
+from inference.replay import ReplayCase, replay_decisions
+from inference.revision import model_input, revision_from_sentences
+from inference.tiny import build_tiny_model
+
+PROMPT = "Fix grammatical errors in this sentence"
+SENTENCES = ["Me and him was late to the meeting.", "The committee has finished the draft!", "She like it."]
+
+
+@pytest.fixture(scope="module")
+def editor(tmp_path_factory: pytest.TempPathFactory):
+    return load_editor(str(build_tiny_model(tmp_path_factory.mktemp("replay") / "causal", kind="causal")))
+
+
+def cases_the_model_would_propose(editor) -> list[ReplayCase]:
+    """Each sentence, with the edits the model proposes there marked accepted."""
+    outputs = editor.generate([model_input(PROMPT, s) for s in SENTENCES])
+    cases = []
+    for sentence, generated in zip(SENTENCES, outputs):
+        _, edits = revision_from_sentences(sentence, [(0, len(sentence))], [generated], intent="")
+        cases.append(ReplayCase(PROMPT, sentence, accepted=[(e.start, e.end, e.before, e.after) for e in edits]))
+    return cases
+
+
+def test_replay_counts_the_edits_it_proposes_again(editor):
+    cases = cases_the_model_would_propose(editor)
+    result = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=-math.inf))
+    assert result["proposed"] == sum(len(c.accepted) for c in cases) > 0
+    assert result["accepted_recall"] == result["predicted_acceptance"] == 1.0
+
+
+def test_replay_leaves_out_edits_below_the_minimum_gain(editor):
+    cases = cases_the_model_would_propose(editor)
+    result = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=1e6))
+    assert result["proposed"] == 0 and result["predicted_acceptance"] is None
+    assert all(sample["output"] == sample["sentence"] for sample in result["samples"])
