@@ -10,7 +10,7 @@ from inference.editor import GenerationSettings, load_editor
 from inference.editor_config import editor_config
 from inference.editor_data.examples import Example, load_resources
 from inference.editor_eval import main as eval_main
-from inference.editor_train import CARD_NAME, encode_batch, train
+from inference.editor_train import CARD_NAME, MIN_EDIT_GAIN, encode_batch, train
 from inference.editor_train import main as train_main
 from inference.instructions import INSTRUCTIONS
 from inference.revision import revise_document
@@ -32,6 +32,7 @@ def test_training_saves_safetensors_tokenizer_and_a_card(trained: Path):
     assert (card["steps"], card["seed"], card["config"]["size"]) == (STEPS, 0, "tiny")
     assert card["data"]["sentences"]["train"] > 0 and card["data"]["misspellings"]["held_out"] > 0
     assert card["final_loss"] > 0 and card["parameters"] < 1_000_000
+    assert load_editor(str(trained)).default_min_edit_gain == MIN_EDIT_GAIN  # it loads back with the model
 
 
 def test_same_seed_gives_the_same_weights(tmp_path: Path):
@@ -86,3 +87,40 @@ def test_training_rows_are_laid_out_as_the_app_prompts_a_causal_model(trained: P
     assert set(labels[: len(prompt_ids)]) == {-100}  # no loss on the prompt
     assert editor.tokenizer.decode(row[len(prompt_ids) :], skip_special_tokens=True) == " It is here."
     assert row[-1] == labels[-1] == editor.tokenizer.eos_token_id
+
+
+def test_the_drill_from_a_saved_phase_one_gives_the_weights_of_a_run_of_both(tmp_path: Path):
+    resources = load_resources(sources=("pydoc",))
+    both = train(editor_config("tiny", steps=3), tmp_path / "both", resources=resources)
+    train(editor_config("tiny", steps=3, drill_steps=0), tmp_path / "one", resources=resources)
+    drilled = train(editor_config("tiny", steps=3), tmp_path / "drilled", resources=resources, start_from=tmp_path / "one")
+    assert (tmp_path / "drilled" / "model.safetensors").read_bytes() == (tmp_path / "both" / "model.safetensors").read_bytes()
+    assert drilled["phases"]["one"]["from"] == str(tmp_path / "one")
+    assert set(both["phases"]) == {"one", "drill"} and both["drill_steps"] == editor_config("tiny").drill_steps
+    assert drilled["final_loss"] == both["final_loss"] == both["phases"]["drill"]["final_loss"]
+
+
+def test_the_drill_starts_only_from_a_phase_one_of_the_same_settings(tmp_path: Path):
+    resources = load_resources(sources=("pydoc",))
+    train(editor_config("tiny", steps=3, drill_steps=0), tmp_path / "one", resources=resources)
+    train(editor_config("tiny", steps=3, drill_steps=1), tmp_path / "drilled", resources=resources)
+    with pytest.raises(ValueError, match="other settings .*seed"):
+        train(editor_config("tiny", steps=3, seed=1), tmp_path / "x", resources=resources, start_from=tmp_path / "one")
+    with pytest.raises(ValueError, match="drill already"):
+        train(editor_config("tiny", steps=3), tmp_path / "x", resources=resources, start_from=tmp_path / "drilled")
+    with pytest.raises(ValueError, match="no training_card.json"):
+        train(editor_config("tiny", steps=3), tmp_path / "x", resources=resources, start_from=tmp_path)
+
+
+def test_split_words_come_in_two_pieces_that_still_spell_the_prompt(trained: Path):
+    import random
+
+    tokenizer = load_editor(str(trained)).tokenizer
+    example = Example("misspelling", "fix_grammar", "Determine the quantization backned, as given.", "Determine the quantization backend, as given.")
+    plain = encode_batch(tokenizer, [example], 256)["input_ids"][0].tolist()
+    split = encode_batch(tokenizer, [example], 256, split_words=1.0, rng=random.Random(0))["input_ids"][0].tolist()
+    assert tokenizer.decode(split) == tokenizer.decode(plain)  # the same text, other pieces
+    assert len(split) > len(plain)
+    assert encode_batch(tokenizer, [example], 256, split_words=1e-9, rng=random.Random(0))["input_ids"][0].tolist() == plain
+    with pytest.raises(ValueError, match="seeded rng"):
+        encode_batch(tokenizer, [example], 256, split_words=0.5)
