@@ -21,7 +21,6 @@ import math
 import random
 import re
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -184,12 +183,12 @@ def _prompt_ids(tokenizer: Any, example: Example, split_words: float, rng: rando
     return [i for ids in encoded for i in ids]
 
 
-def _lr_factor(step: int, config: EditorConfig) -> float:
+def _lr_factor(step: int, steps: int, warmup_steps: int, min_lr_ratio: float) -> float:
     """Linear warm-up, then cosine decay to min_lr_ratio."""
-    if step < config.warmup_steps:
-        return (step + 1) / config.warmup_steps
-    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-    return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, steps - warmup_steps)
+    return min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def train(
@@ -288,8 +287,9 @@ def _train_phase(model: Any, tokenizer: Any, stream: TrainingStream, config: Edi
         [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=learning_rate, betas=(0.9, 0.98), eps=1e-8,
     )
-    schedule = replace(config, steps=steps, warmup_steps=warmup_steps)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, schedule))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: _lr_factor(step, steps, warmup_steps, config.min_lr_ratio)
+    )
 
     model.train()
     started = time.perf_counter()

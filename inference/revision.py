@@ -118,8 +118,9 @@ def edits_worth_proposing(
         local = [EditAction(e.action, e.start - start, e.end - start, e.before, e.after) for e in mine]
         items.append((prompts[i], text[start:end], local))
     gains = edit_gains(editor, items, batch_size)
-    kept = {id(e) for mine, g in zip(per_sentence.values(), gains) for e, gain in zip(mine, g) if gain >= min_gain}
-    return [e for e in edits if id(e) in kept]
+    grouped = [e for mine in per_sentence.values() for e in mine]  # the edits, in the order of their gains
+    flat = [gain for sentence in gains for gain in sentence]
+    return [e for e, gain in zip(grouped, flat) if gain >= min_gain]
 
 
 def edit_gains(
