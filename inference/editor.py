@@ -37,6 +37,9 @@ class GenerationSettings:
     # edits it barely prefers. None: the model's own recommendation (Editor.default_min_edit_gain),
     # else every edit; -inf: every edit.
     min_edit_gain: float | None = None
+    # The lexicon guard (inference.edit_kinds): no edit writes a word that is not English, and a
+    # grammar fix rewords a correct word only when the model is sure. False proposes them all.
+    lexicon_guard: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.num_beams < 1:

@@ -4,7 +4,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from inference.editor_data.corpus import SOURCES
-from inference.editor_data.examples import DEFAULT_MIX, DRILL_MIX, DRILL_TYPOS_PER_SENTENCE
+from inference.editor_data.examples import DEFAULT_MIX, DRILL_MIX, DRILL_TYPOS_PER_SENTENCE, EVERYDAY_MIX
+from inference.editor_data.general import GENERAL_SOURCES
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class EditorConfig:
     drill_mix: dict[str, float] = field(default_factory=lambda: dict(DRILL_MIX))
     drill_typos_per_sentence: tuple[float, ...] = DRILL_TYPOS_PER_SENTENCE
     drill_split_words: float = 0.3  # the share of input words given in two pieces (editor_train.encode_batch)
+    # Phase 3, everyday English: more steps from the drill's weights on general sentences
+    # (inference.editor_data.general) beside the domain's, with learners' confusions and names in
+    # lower case in the mix; the domain corpus stays in it so that its fixes are kept.
+    everyday_steps: int = 4000
+    everyday_learning_rate: float = 5e-4
+    everyday_warmup_steps: int = 200
+    everyday_sources: tuple[str, ...] = GENERAL_SOURCES
+    everyday_repeat: int = 3  # each general sentence is in the phase's corpus this many times
+    everyday_mix: dict[str, float] = field(default_factory=lambda: dict(EVERYDAY_MIX))
 
     def phase_one(self) -> dict[str, Any]:
         """The fields that decide phase 1's weights (not the drill's, not logging or saving)."""
@@ -60,7 +70,7 @@ SIZES: dict[str, dict[str, Any]] = {
     "tiny": dict(
         d_model=64, d_ff=128, num_heads=2, num_layers=2,
         steps=40, batch_size=16, warmup_steps=5, sources=("pydoc",), log_every=10,
-        drill_steps=6, drill_warmup_steps=2,
+        drill_steps=6, drill_warmup_steps=2, everyday_steps=6, everyday_warmup_steps=2, everyday_sources=("team",),
     ),
     # The built-in model.
     "small": dict(),

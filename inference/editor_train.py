@@ -39,6 +39,10 @@ CARD_NAME = "training_card.json"
 # The gain (nats) an edit of the built-in editor needs to be proposed (inference.revision): at 1,
 # most of its slips on clean sentences go and nearly all of its right fixes stay (README).
 MIN_EDIT_GAIN = 1.0
+GENERAL_LICENCES = {
+    "team": "written for Redline by its team (this repository)",
+    "wordnet": "WordNet 3.0 licence (Princeton University), Debian package wordnet-base",
+}
 REVISED_CUE = PLAIN_CAUSAL_TEMPLATE.split("}", 1)[1]  # "\nRevised:"
 
 
@@ -197,6 +201,7 @@ def train(
     on_log: Callable[[dict[str, Any]], None] | None = None,
     resources: Resources | None = None,
     start_from: str | Path | None = None,
+    everyday_from: str | Path | None = None,
 ) -> dict[str, Any]:
     """Trains a model as `config` says and saves it into `out`; returns the training card.
 
@@ -204,7 +209,12 @@ def train(
     from phase 1's weights with a fresh optimizer and a stream of its own. `start_from` is a
     saved phase-1 model of the same configuration (its card must say so): phase 1 is skipped, and
     the result is the same as a run of both. With config.checkpoint_every, copies are saved on the
-    way into `out`/checkpoints/step-N (drill-N in the drill), to evaluate a long run as it goes."""
+    way into `out`/checkpoints/step-N (drill-N in the drill), to evaluate a long run as it goes.
+
+    Phase 3, everyday English (config.everyday_steps), follows from the drill's weights on a
+    corpus of general sentences (inference.editor_data.general) beside the domain's.
+    `everyday_from` is a saved model that has had both earlier phases (the shipped one): only
+    phase 3 runs, from it."""
     import numpy as np
     import torch
 
@@ -220,7 +230,10 @@ def train(
     if resources is None:
         resources = load_resources(config.sources)
     phases: dict[str, Any] = {}
-    if start_from is None:
+    if everyday_from is not None:
+        model, tokenizer, phases = _load_drilled(Path(everyday_from))
+        log({"event": "start", "from": str(everyday_from), "parameters": _parameters(model), "vocab": len(tokenizer)})
+    elif start_from is None:
         stream = TrainingStream(resources, seed=config.seed, mix=config.mix, synthetic_share=config.synthetic_typo_share)
         tokenizer = build_tokenizer(tokenizer_texts(resources), config.vocab_size)
         model = build_model(config, tokenizer)
@@ -231,13 +244,24 @@ def train(
     else:
         model, tokenizer, phases["one"] = _load_phase_one(config, Path(start_from))
         log({"event": "start", "from": str(start_from), "parameters": _parameters(model), "vocab": len(tokenizer)})
-    if config.drill_steps:
+    if config.drill_steps and everyday_from is None:
         torch.manual_seed(config.seed + 1)
         drill_stream = TrainingStream(resources, seed=config.seed + 1, mix=config.drill_mix,
                                       synthetic_share=config.synthetic_typo_share,
                                       typos_per_sentence=config.drill_typos_per_sentence)
         phases["drill"] = _train_phase(model, tokenizer, drill_stream, config, out, log, "drill", config.drill_steps,
                                        config.drill_learning_rate, config.drill_warmup_steps)
+    general: dict[str, int] = {}
+    if config.everyday_steps and (config.drill_steps or everyday_from is not None):  # phase 3 follows the drill
+        torch.manual_seed(config.seed + 2)
+        everyday_resources, general = everyday_resources_for(resources, config)
+        log({"event": "everyday", "general_sentences": general})
+        everyday_stream = TrainingStream(everyday_resources, seed=config.seed + 2, mix=config.everyday_mix,
+                                         synthetic_share=config.synthetic_typo_share,
+                                         typos_per_sentence=config.drill_typos_per_sentence)
+        phases["everyday"] = _train_phase(model, tokenizer, everyday_stream, config, out, log, "everyday",
+                                          config.everyday_steps, config.everyday_learning_rate,
+                                          config.everyday_warmup_steps)
     model.eval()
     setattr(model.generation_config, GAIN_CONFIG_KEY, MIN_EDIT_GAIN)  # the app reads it (Editor.default_min_edit_gain)
     model.generation_config._from_model_config = False  # else loading it drops the settings that are not transformers'
@@ -245,7 +269,7 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    last = phases["drill" if config.drill_steps else "one"]
+    last = phases[list(phases)[-1]]
     card = {
         "model": "LlamaForCausalLM",
         "parameters": _parameters(model),
@@ -255,11 +279,14 @@ def train(
             "corpus_fingerprint": resources.corpus.fingerprint(),
             "misspellings": resources.misspellings.sizes(),
             "phrase_pairs": {task: {"train": len(tr), "held_out": len(ho)} for task, (tr, ho) in resources.phrase_pairs.items()},
-            "examples_seen": (config.steps + config.drill_steps) * config.batch_size,
+            "general_sentences": general,
+            "general_licences": GENERAL_LICENCES,
+            "examples_seen": sum(p["steps"] for p in phases.values()) * config.batch_size,
         },
         "seed": config.seed,
         "steps": config.steps,
         "drill_steps": config.drill_steps,
+        "everyday_steps": config.everyday_steps,
         "phases": phases,
         "final_loss": last["final_loss"],
         "train_seconds": round(sum(p["train_seconds"] for p in phases.values()), 1),
@@ -296,7 +323,7 @@ def _train_phase(model: Any, tokenizer: Any, stream: TrainingStream, config: Edi
     smoothed = None
     losses: list[float] = []
     batch_stream = batches(stream, config.batch_size)
-    split_words = config.drill_split_words if phase == "drill" else 0.0
+    split_words = config.drill_split_words if phase in ("drill", "everyday") else 0.0
     split_rng = random.Random(f"{config.seed}:{phase}:split-words")
     checkpoint_prefix = "step" if phase == "one" else phase
     for step in range(1, steps + 1):
@@ -321,6 +348,40 @@ def _train_phase(model: Any, tokenizer: Any, stream: TrainingStream, config: Edi
                  "steps_per_s": round(step / elapsed, 3), "elapsed_s": round(elapsed, 1)})
     tail = losses[-min(len(losses), 100):]
     return {"steps": steps, "final_loss": round(sum(tail) / len(tail), 4), "train_seconds": round(time.perf_counter() - started, 1)}
+
+
+def everyday_resources_for(resources: Resources, config: EditorConfig) -> tuple[Resources, dict[str, int]]:
+    """The everyday phase's resources: the general sentences (each config.everyday_repeat times)
+    and the domain's training sentences; the suite's sentences are kept out (general_sentences)."""
+    from inference.editor_data.corpus import Corpus
+    from inference.editor_data.everyday import load_suite
+    from inference.editor_data.general import general_sentences
+
+    suite = [s.source for s in load_suite()] + [s.target for s in load_suite()]
+    counts = {}
+    found: list[str] = []
+    for source in config.everyday_sources:
+        mine = [s for s in general_sentences([source], exclude=suite) if s not in found]
+        counts[source] = len(mine)
+        found += mine
+    corpus = Corpus(sorted(found * config.everyday_repeat + resources.corpus.train), resources.corpus.held_out)
+    return Resources(corpus, resources.misspellings, resources.phrase_pairs), counts
+
+
+def _load_drilled(path: Path) -> tuple[Any, Any, dict[str, Any]]:
+    """A saved model that has had phase 1 and the drill, and the phases its card records."""
+    from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
+
+    card_path = path / CARD_NAME
+    if not card_path.is_file():
+        raise ValueError(f"{path} has no {CARD_NAME}: only a model this script trained can be a starting point")
+    card = json.loads(card_path.read_text())
+    if not card.get("drill_steps") or card.get("everyday_steps"):
+        raise ValueError(f"{path} must have had the drill and not yet the everyday phase")
+    model = LlamaForCausalLM.from_pretrained(path)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(path)
+    phases = {name: {**figures, "from": str(path)} for name, figures in card["phases"].items()}
+    return model, tokenizer, phases
 
 
 def _load_phase_one(config: EditorConfig, path: Path) -> tuple[Any, Any, dict[str, Any]]:
@@ -362,12 +423,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--drill-steps", type=int, help="steps of phase 2, the spelling drill (default: the size's; 0: none)")
     parser.add_argument("--start-from", help="a saved phase-1 model of the same settings: skip phase 1 and drill it")
+    parser.add_argument("--everyday-steps", type=int, help="steps of phase 3, everyday English (default: the size's; 0: none)")
+    parser.add_argument("--everyday-from", help="a saved model that has had the drill (the shipped one): run only phase 3 from it")
     parser.add_argument("--checkpoint-every", type=int, help="also save the model every N steps, into OUT/checkpoints/")
     args = parser.parse_args(argv)
     config = editor_config(args.size, steps=args.steps, seed=args.seed, batch_size=args.batch_size, threads=args.threads,
-                           checkpoint_every=args.checkpoint_every, drill_steps=args.drill_steps)
+                           checkpoint_every=args.checkpoint_every, drill_steps=args.drill_steps,
+                           everyday_steps=args.everyday_steps)
     try:
-        train(config, args.out, on_log=_print_record, start_from=args.start_from)
+        train(config, args.out, on_log=_print_record, start_from=args.start_from, everyday_from=args.everyday_from)
     except ValueError as error:
         parser.error(str(error))
 

@@ -29,6 +29,11 @@ DEFAULT_INSTRUCTION = "fix_grammar"
 MAX_CUSTOM_PROMPT_CHARS = 500
 
 
+def is_grammar_fix(prompt: str) -> bool:
+    """The prompt is the "Fix grammar" one: its edits should correct, not reword (inference.edit_kinds)."""
+    return prompt.strip().rstrip(":").strip() == INSTRUCTIONS[DEFAULT_INSTRUCTION].prompt
+
+
 class UnknownInstruction(ValueError):
     pass
 

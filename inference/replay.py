@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from inference.diffing import apply_edits
 from inference.editor import GenerationSettings
-from inference.revision import edit_gains, model_input, revision_from_sentences
+from inference.instructions import is_grammar_fix
+from inference.revision import model_input, revision_from_sentences, sentence_edits_to_propose
 
 if TYPE_CHECKING:
     from inference.editor import Editor
@@ -39,12 +40,10 @@ def replay_decisions(editor: "Editor", cases: list[ReplayCase], settings: Genera
     prompts = [model_input(c.prompt, c.sentence) for c in cases]
     revisions = editor.generate(prompts, settings)
     outputs = [revision_from_sentences(c.sentence, [(0, len(c.sentence))], [g], intent="") for c, g in zip(cases, revisions)]
-    min_gain = editor.min_edit_gain(settings)
-    if min_gain is not None:  # what the app would propose (inference.revision.revise_document)
-        gains = edit_gains(editor, [(p, c.sentence, edits) for p, c, (_, edits) in zip(prompts, cases, outputs)], settings.batch_size)
-        for i, (case, (_, edits), case_gains) in enumerate(zip(cases, outputs, gains)):
-            kept = [e for e, gain in zip(edits, case_gains) if gain >= min_gain]
-            outputs[i] = (apply_edits(case.sentence, kept), kept)
+    # What the app would propose (inference.revision.revise_document): the guard and the gain.
+    items = [(p, c.sentence, edits) for p, c, (_, edits) in zip(prompts, cases, outputs)]
+    kept = sentence_edits_to_propose(editor, items, settings, [is_grammar_fix(c.prompt) for c in cases])
+    outputs = [(apply_edits(c.sentence, mine), mine) for c, mine in zip(cases, kept)]
     hits_accepted = hits_rejected = proposed_total = 0
     samples = []
     for case, (output, edits) in zip(cases, outputs):
@@ -68,3 +67,4 @@ def replay_decisions(editor: "Editor", cases: list[ReplayCase], settings: Genera
         "coverage": round(known / proposed_total, 4) if proposed_total else None,
         "samples": samples,
     }
+

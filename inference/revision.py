@@ -2,19 +2,23 @@
 
 Each sentence is revised on its own (the CoEdIT input format), so every edit stays inside one
 sentence and the text between sentences is never touched. Applying all edits to the text
-gives exactly the model output. Where the settings or the model ask for a minimum edit gain, an
-edit the model itself barely prefers to the sentence as written is not proposed (and is not part
-of the model output either).
+gives exactly the model output. Every edit gets its kind and R3 intent (inference.edit_kinds).
+Edits that write a word that is not English are not proposed (the lexicon guard), nor, under
+a grammar fix, rewordings of correct words the model is not sure of; where the settings or the
+model ask for a minimum edit gain, an edit the model itself barely prefers to the sentence as
+written is not proposed either. What is not proposed is not part of the model output.
 """
 
 import re
 import time
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
 from inference.diffing import EditAction, apply_edits, diff_words
+from inference.edit_kinds import REWORDING_MIN_GAIN, EditKind, classify_edit, document_word_counts, edit_intent, guard_verdict
 from inference.editor import Generated, GenerationSettings
+from inference.instructions import is_grammar_fix
 from inference.sentences import sentence_spans
 
 if TYPE_CHECKING:
@@ -27,6 +31,7 @@ _NEWLINE_RUN = re.compile(r"\s*\n\s*")
 class ProposedEdit(EditAction):
     intent: str
     score: float  # the confidence of the sentence revision the edit came from
+    kind: EditKind | None = None  # inference.edit_kinds.classify_edit
 
 
 @dataclass(frozen=True)
@@ -56,17 +61,22 @@ def _layout_only(edit: EditAction) -> bool:
 def revision_from_sentences(
     text: str, spans: list[tuple[int, int]], revisions: list[Generated], intent: str
 ) -> tuple[str, list[ProposedEdit]]:
-    """The revised text and its edits; an empty revision leaves its sentence unchanged, and the
+    """The revised text and its edits, each with its kind and R3 intent (inference.edit_kinds;
+    `intent` is the instruction's); an empty revision leaves its sentence unchanged, and the
     text's own line breaks are kept."""
     if len(spans) != len(revisions):
         raise ValueError(f"{len(spans)} sentences but {len(revisions)} revisions")
+    counts = document_word_counts(text)
     edits: list[ProposedEdit] = []
     for (start, end), generated in zip(spans, revisions):
         sentence = text[start:end]
         revised = clean_revision(generated.text) or sentence
-        for e in diff_words(sentence, revised, offset=start):
-            if not _layout_only(e):
-                edits.append(ProposedEdit(e.action, e.start, e.end, e.before, e.after, intent, generated.score))
+        for e in diff_words(sentence, revised):
+            if _layout_only(e):
+                continue
+            kind = classify_edit(sentence, e.start, e.end, e.after, counts)
+            edits.append(ProposedEdit(e.action, e.start + start, e.end + start, e.before, e.after,
+                                      edit_intent(kind, e.before, e.after, intent), generated.score, kind))
     return apply_edits(text, edits), edits
 
 
@@ -90,24 +100,23 @@ def revise_document(
     prompts = [prefix + model_input(prompt, text[start:end]) for prefix, (start, end) in zip(prefixes, spans)]
     revisions = editor.generate(prompts, settings, on_progress)
     model_output, edits = revision_from_sentences(text, spans, revisions, intent)
-    min_gain = editor.min_edit_gain(settings)
-    if min_gain is not None and edits:
-        edits = edits_worth_proposing(editor, text, spans, prompts, edits, min_gain, settings.batch_size)
+    if edits:
+        edits = edits_to_propose(editor, text, spans, prompts, edits, settings, is_grammar_fix(prompt))
         model_output = apply_edits(text, edits)
     return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started)
 
 
-def edits_worth_proposing(
+def edits_to_propose(
     editor: "Editor",
     text: str,
     spans: list[tuple[int, int]],
     prompts: list[str],
     edits: list[ProposedEdit],
-    min_gain: float,
-    batch_size: int = 16,
+    settings: GenerationSettings,
+    grammar_fix: bool,
 ) -> list[ProposedEdit]:
-    """The edits of `text` whose gain (edit_gains) is at least `min_gain` nats: a fix the model
-    is sure of stays, a word it slipped on while copying its sentence goes."""
+    """The edits of `text` that pass the lexicon guard and the minimum edit gain
+    (sentence_edits_to_propose), in their order."""
     starts = [start for start, _ in spans]
     per_sentence: dict[int, list[ProposedEdit]] = {}
     for edit in edits:
@@ -115,12 +124,55 @@ def edits_worth_proposing(
     items = []
     for i, mine in per_sentence.items():
         start, end = spans[i]
-        local = [EditAction(e.action, e.start - start, e.end - start, e.before, e.after) for e in mine]
+        local = [replace(e, start=e.start - start, end=e.end - start) for e in mine]
         items.append((prompts[i], text[start:end], local))
-    gains = edit_gains(editor, items, batch_size)
-    grouped = [e for mine in per_sentence.values() for e in mine]  # the edits, in the order of their gains
-    flat = [gain for sentence in gains for gain in sentence]
-    return [e for e, gain in zip(grouped, flat) if gain >= min_gain]
+    kept = sentence_edits_to_propose(editor, items, settings, [grammar_fix] * len(items))
+    return sorted(
+        (replace(e, start=e.start + spans[i][0], end=e.end + spans[i][0]) for i, mine in zip(per_sentence, kept) for e in mine),
+        key=lambda e: (e.start, e.end),
+    )
+
+
+def sentence_edits_to_propose(
+    editor: "Editor",
+    items: list[tuple[str, str, list[ProposedEdit]]],
+    settings: GenerationSettings,
+    grammar_fix: list[bool],
+) -> list[list[ProposedEdit]]:
+    """For each (prompt, sentence, edits with offsets in the sentence): the edits to propose;
+    grammar_fix says, per item, whether its prompt was a grammar fix.
+
+    The lexicon guard (inference.edit_kinds.guard_verdict, unless settings.lexicon_guard is off)
+    drops edits that write a word that is not English, and under a grammar fix keeps a rewording
+    only if the model's own gain for it (edit_gains) reaches REWORDING_MIN_GAIN; the minimum
+    edit gain (Editor.min_edit_gain) then applies to every edit. A fix the model is sure of
+    stays; a word it slipped on while copying its sentence goes."""
+    min_gain = editor.min_edit_gain(settings)
+    verdicts = [
+        [guard_verdict(e.kind, strict) if settings.lexicon_guard and e.kind else "keep" for e in edits]
+        for (_, _, edits), strict in zip(items, grammar_fix, strict=True)
+    ]
+    candidates = [
+        [(e, v) for e, v in zip(edits, mine) if v != "drop"] for (_, _, edits), mine in zip(items, verdicts)
+    ]
+    if min_gain is None:
+        to_score = [[e for e, v in pairs if v == "needs_gain"] for pairs in candidates]
+    else:
+        to_score = [[e for e, _ in pairs] for pairs in candidates]
+    gains = edit_gains(editor, [(p, s, edits) for (p, s, _), edits in zip(items, to_score)], settings.batch_size)
+    kept = []
+    for pairs, scored, sentence_gains in zip(candidates, to_score, gains):
+        gain_of = {id(e): g for e, g in zip(scored, sentence_gains)}
+        mine = []
+        for e, verdict in pairs:
+            gain = gain_of.get(id(e))
+            if min_gain is not None and gain < min_gain:
+                continue
+            if verdict == "needs_gain" and gain < REWORDING_MIN_GAIN:
+                continue
+            mine.append(e)
+        kept.append(mine)
+    return kept
 
 
 def edit_gains(

@@ -48,6 +48,15 @@ DRILL_MIX = {
     "simplify": 0.03, "formal": 0.03,
 }
 DRILL_TYPOS_PER_SENTENCE = (0.35, 0.35, 0.3)
+# The everyday phase (the third): clean sentences at 32% so that correct everyday text is left
+# alone, misspellings still the largest error share, and the learners' confusions and lower-case
+# names that everyday prose has and the documentation barely does.
+EVERYDAY_MIX = {
+    "clean": 0.28, "clean_simplify": 0.02, "clean_formal": 0.02,
+    "misspelling": 0.24, "mixed": 0.06, "confusion": 0.09, "name_capitalisation": 0.05, "doubled_word": 0.03,
+    "dropped_word": 0.05, "agreement": 0.05, "article": 0.04, "capitalisation": 0.03, "punctuation": 0.02,
+    "simplify": 0.01, "formal": 0.01,
+}
 MIXED_ERRORS = (2, 3)
 
 

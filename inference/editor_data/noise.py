@@ -396,6 +396,43 @@ def punctuation(sentence: str, rng: random.Random) -> str | None:
     return _one_sentence(sentence[: at + 1] + sentence[at] + sentence[at + 1 :], sentence)
 
 
+# Learners' confusions, each way they go wrong (the right word, then what people write for it).
+LEARNER_CONFUSIONS = {
+    "their": ("there", "they're"), "there": ("their",), "they're": ("their", "there"), "your": ("you're",),
+    "you're": ("your",), "its": ("it's",), "it's": ("its",), "than": ("then",), "then": ("than",), "too": ("to",),
+    "lose": ("loose",), "affect": ("effect",), "effect": ("affect",), "whose": ("who's",), "where": ("were",),
+    "were": ("where",), "quite": ("quiet",), "quiet": ("quite",), "advice": ("advise",), "accept": ("except",),
+    "whole": ("hole",), "piece": ("peace",), "weather": ("whether",), "whether": ("weather",), "passed": ("past",),
+    "from": ("form",), "excited": ("exited",), "definitely": ("defiantly",), "a lot": ("alot",),
+}
+_CONFUSABLE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, LEARNER_CONFUSIONS), key=len, reverse=True)) + r")\b")
+_HAVE_AFTER_MODAL = re.compile(r"\b(could|should|would|must|might) have\b")
+_MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,})\b")
+
+
+def confusion(sentence: str, rng: random.Random) -> str | None:
+    """A word written as the one people confuse it with ("their" as "there", "than" as "then",
+    "should have" as "should of")."""
+    places = [(m.start(), m.end(), rng.choice(LEARNER_CONFUSIONS[m.group(1)])) for m in _CONFUSABLE.finditer(sentence)]
+    places += [(m.end() - 4, m.end(), "of") for m in _HAVE_AFTER_MODAL.finditer(sentence)]
+    if not places:
+        return None
+    start, end, wrong = rng.choice(places)
+    return _one_sentence(sentence[:start] + wrong + sentence[end:], sentence)
+
+
+def name_capitalisation(sentence: str, rng: random.Random) -> str | None:
+    """A capitalised word inside the sentence (a name, a day, a month, a place) in lower case."""
+    places = [m for m in _MID_SENTENCE_NAME.finditer(sentence)]
+    if not places:
+        return None
+    m = rng.choice(places)
+    return _one_sentence(sentence[: m.start()] + m.group(1).lower() + sentence[m.end() :], sentence)
+
+
 # The error types fix_grammar is trained on, in report order. misspelling needs its table.
 ERROR_TYPES = ("misspelling", "doubled_word", "dropped_word", "agreement", "article", "capitalisation", "punctuation")
-CORRUPTIONS = {f.__name__: f for f in (doubled_word, dropped_word, agreement, article, capitalisation, punctuation)}
+# Also trained in the everyday phase (inference.editor_config), not part of the domain suites.
+EVERYDAY_ERROR_TYPES = ("confusion", "name_capitalisation")
+CORRUPTIONS = {f.__name__: f for f in (doubled_word, dropped_word, agreement, article, capitalisation, punctuation,
+                                        confusion, name_capitalisation)}

@@ -177,3 +177,17 @@ def test_eval_sets_come_from_held_out_sentences_and_misspellings(resources):
     for e in sets["misspelling"]:
         (changed,) = set(e.source.split()) - set(e.target.split())
         assert changed.lower().strip(".,;()") not in train_wrong
+
+
+def test_learners_confusions_and_lower_case_names() -> None:
+    import random
+
+    from inference.editor_data.noise import confusion, name_capitalisation
+
+    rng = random.Random(0)
+    assert confusion("We should have left earlier than them.", rng) in {
+        "We should of left earlier than them.", "We should have left earlier then them."}
+    assert confusion("Nothing to swap here at all.", rng) is None
+    assert name_capitalisation("We met Sarah in Madrid on Friday.", rng) in {
+        "We met sarah in Madrid on Friday.", "We met Sarah in madrid on Friday.", "We met Sarah in Madrid on friday."}
+    assert name_capitalisation("Nothing here is a name.", rng) is None

@@ -96,8 +96,23 @@ def test_the_drill_from_a_saved_phase_one_gives_the_weights_of_a_run_of_both(tmp
     drilled = train(editor_config("tiny", steps=3), tmp_path / "drilled", resources=resources, start_from=tmp_path / "one")
     assert (tmp_path / "drilled" / "model.safetensors").read_bytes() == (tmp_path / "both" / "model.safetensors").read_bytes()
     assert drilled["phases"]["one"]["from"] == str(tmp_path / "one")
-    assert set(both["phases"]) == {"one", "drill"} and both["drill_steps"] == editor_config("tiny").drill_steps
-    assert drilled["final_loss"] == both["final_loss"] == both["phases"]["drill"]["final_loss"]
+    assert set(both["phases"]) == {"one", "drill", "everyday"} and both["drill_steps"] == editor_config("tiny").drill_steps
+    assert drilled["final_loss"] == both["final_loss"] == both["phases"]["everyday"]["final_loss"]
+    assert both["data"]["general_sentences"]["team"] > 1000
+
+
+def test_the_everyday_phase_runs_alone_from_a_drilled_model(tmp_path: Path):
+    resources = load_resources(sources=("pydoc",))
+    train(editor_config("tiny", steps=3, everyday_steps=0), tmp_path / "drilled", resources=resources)
+    card = train(editor_config("tiny", steps=3), tmp_path / "everyday", resources=resources,
+                 everyday_from=tmp_path / "drilled")
+    assert set(card["phases"]) == {"one", "drill", "everyday"}
+    assert card["phases"]["drill"]["from"] == str(tmp_path / "drilled")
+    assert card["phases"]["everyday"]["steps"] == editor_config("tiny").everyday_steps
+    before = (tmp_path / "drilled" / "model.safetensors").read_bytes()
+    assert (tmp_path / "everyday" / "model.safetensors").read_bytes() != before
+    with pytest.raises(ValueError, match="not yet the everyday phase"):
+        train(editor_config("tiny", steps=3), tmp_path / "x", resources=resources, everyday_from=tmp_path / "everyday")
 
 
 def test_the_drill_starts_only_from_a_phase_one_of_the_same_settings(tmp_path: Path):

@@ -30,7 +30,7 @@ def cases_the_model_would_propose(editor) -> list[ReplayCase]:
 
 def test_replay_counts_the_edits_it_proposes_again(editor):
     cases = cases_the_model_would_propose(editor)
-    result = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=-math.inf))
+    result = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=-math.inf, lexicon_guard=False))
     assert result["proposed"] == sum(len(c.accepted) for c in cases) > 0
     assert result["accepted_recall"] == result["predicted_acceptance"] == 1.0
 
@@ -40,3 +40,14 @@ def test_replay_leaves_out_edits_below_the_minimum_gain(editor):
     result = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=1e6))
     assert result["proposed"] == 0 and result["predicted_acceptance"] is None
     assert all(sample["output"] == sample["sentence"] for sample in result["samples"])
+
+
+def test_replay_applies_the_lexicon_guard_like_the_app(editor):
+    from inference.lexicon import is_english, words_of
+
+    cases = cases_the_model_would_propose(editor)
+    unguarded = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=-math.inf, lexicon_guard=False))
+    guarded = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=-math.inf))
+    written = [w for c in cases for _, _, before, after in c.accepted for w in words_of(after) if w not in words_of(before)]
+    assert any(not is_english(w) for w in written), "a random model writes non-words"
+    assert guarded["proposed"] < unguarded["proposed"]

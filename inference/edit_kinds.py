@@ -1,0 +1,183 @@
+"""What kind of change an edit makes, the R3 intent that follows from it, and the lexicon guard.
+
+The kind is read off the edit and its sentence alone, so it is the same for every model:
+  punctuation     only punctuation changes ("Hi Sarah" -> "Hi Sarah,")
+  capitalisation  only letter case changes ("friday" -> "Friday")
+  split_join      the same letters, spaced or hyphenated otherwise ("alot" -> "a lot")
+  spelling        a word that is not English becomes a close English word ("recieve" -> "receive")
+  word_form       another form of the same word ("has" -> "have", "go" -> "went")
+  confusion       a word of the same confusion set or function-word class ("their" -> "there", "in" -> "on")
+  doubled_word    a repeated word is removed ("the the" -> "the")
+  function_word   small words only are added or removed ("I going" -> "I am going")
+  rewording       anything else: a correct word becomes another, content words come or go
+  unknown_word    the edit writes a word that is neither English nor anywhere in the document
+
+The R3 intent: meaning-changed where a number or a negation changes; fluency for the grammar
+kinds; a rewording is clarity under a grammar fix, coherence where it adds a connective, and
+otherwise the instruction's own intent (style for "make formal", clarity for "simplify").
+
+The lexicon guard (`guard_verdict`): an unknown_word edit is never proposed; under a grammar
+fix, a rewording, and a change to a word the writer evidently meant (a capitalised name in the
+word the list lacks, or one used more than once in the document) that is not a change of its
+case, is proposed only if the model's own gain for it reaches REWORDING_MIN_GAIN.
+"""
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from inference import lexicon
+
+GRAMMAR_KINDS = frozenset(
+    {"punctuation", "capitalisation", "split_join", "spelling", "word_form", "confusion", "doubled_word", "function_word"}
+)
+# Nats: a rewording under a grammar fix must be something the model is sure of (chosen on the
+# tuning half of the everyday suite, inference/editor_data/everyday; see the README).
+REWORDING_MIN_GAIN = 6.0
+# A grammar fix never changes the writer's numbers, nor rewrites more than this many content
+# words in one edit (a small model that loses its place drops whole clauses, and a shorter
+# answer always scores higher, so no gain can vouch for that).
+MAX_REWORDED_WORDS = 1
+_NEGATIONS = frozenset("not no never nothing nobody none neither nor without n't cannot".split())
+_CONNECTIVES = frozenset(
+    "however therefore moreover furthermore also then so but and because thus meanwhile instead besides finally first"
+    " second next afterwards consequently although though while whereas still yet otherwise additionally".split()
+)
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_LETTERS = re.compile(r"[^a-z]")
+
+
+@dataclass(frozen=True)
+class EditKind:
+    kind: str
+    protected_word: bool = False  # it changes a word the writer meant (_is_meant)
+    # Content words (not function words) that a rewording removes or adds without a word of
+    # the same family or confusion set in their place, and whether a number changes.
+    content_words: int = 0
+    numbers_change: bool = False
+    ends_differently: bool = False  # a question or exclamation mark is taken away
+
+    @property
+    def is_grammar(self) -> bool:
+        return self.kind in GRAMMAR_KINDS
+
+
+def _word_pairs(before: list[str], after: list[str]) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Replaced word pairs, words removed and words added, aligned by a word diff."""
+    pairs: list[tuple[str, str]] = []
+    removed: list[str] = []
+    added: list[str] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, [w.lower() for w in before], [w.lower() for w in after],
+                                                autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        old, new = before[i1:i2], after[j1:j2]
+        if tag == "replace" and len(old) == len(new):
+            pairs.extend(zip(old, new))
+        else:
+            removed.extend(old)
+            added.extend(new)
+    return pairs, removed, added
+
+
+def _is_doubled(sentence: str, start: int, end: int, removed: list[str]) -> bool:
+    """The removed words repeat the words just before or after them in the sentence."""
+    if not removed:
+        return False
+    n = len(removed)
+    lowered = [w.lower() for w in removed]
+    left = [w.lower() for w in lexicon.words_of(sentence[:start])][-n:]
+    right = [w.lower() for w in lexicon.words_of(sentence[end:])][:n]
+    return lowered == left or lowered == right
+
+
+def _is_meant(word: str, document_counts: Counter[str]) -> bool:
+    """A word the writer evidently meant though the list lacks it: a capitalised one (a name,
+    "Priya") or one the document uses more than once (jargon)."""
+    return not lexicon.is_english(word) and (word[:1].isupper() or document_counts[word.lower()] > 1)
+
+
+def _loses_mark(before: str, after: str) -> bool:
+    return any(before.count(mark) > after.count(mark) for mark in "?!")
+
+
+def _pair_kind(old: str, new: str, document_counts: Counter[str]) -> str:
+    """The kind of changing one word into another."""
+    if old.lower() == new.lower():
+        return "capitalisation"
+    if not lexicon.is_english(old) and not _is_meant(old, document_counts):
+        return "spelling" if lexicon.plausible_respelling(old, new) else "rewording"
+    if lexicon.same_word_family(old, new):
+        return "word_form"
+    if lexicon.confusable(old, new):
+        return "confusion"
+    return "rewording"
+
+
+def document_word_counts(text: str) -> Counter[str]:
+    """The lower-cased words of a document as written, counted (classify_edit's `document_counts`)."""
+    return Counter(w.lower() for w in lexicon.words_of(text))
+
+
+def classify_edit(sentence: str, start: int, end: int, after: str, document_counts: Counter[str]) -> EditKind:
+    """The kind of the edit that replaces sentence[start:end] by `after` (offsets within the sentence)."""
+    before = sentence[start:end]
+    old_words, new_words = lexicon.words_of(before), lexicon.words_of(after)
+    written = {w.lower() for w in new_words} - {w.lower() for w in old_words}
+    if any(not lexicon.is_english(w) and not document_counts[w] for w in written):
+        return EditKind("unknown_word")
+    if old_words == new_words:
+        return EditKind("punctuation", ends_differently=_loses_mark(before, after))
+    if [w.lower() for w in old_words] == [w.lower() for w in new_words]:
+        return EditKind("capitalisation")
+    if _LETTERS.sub("", before.lower()) == _LETTERS.sub("", after.lower()):
+        return EditKind("split_join")
+
+    pairs, removed, added = _word_pairs(old_words, new_words)
+    protected = any(_is_meant(old, document_counts) for old, new in pairs if old.lower() != new.lower())
+    kinds = {_pair_kind(old, new, document_counts) for old, new in pairs}
+    if removed or added:
+        if not added and _is_doubled(sentence, start, end, removed):
+            kinds.add("doubled_word")
+        elif all(lexicon.is_function_word(w) for w in removed + added):
+            kinds.add("function_word")
+        else:
+            kinds.add("rewording")
+    content = sum(1 for old, new in pairs if _pair_kind(old, new, document_counts) == "rewording")
+    content += sum(1 for w in removed + added if not lexicon.is_function_word(w))
+    numbers = _DIGITS.findall(before) != _DIGITS.findall(after)
+    for kind in ("rewording", "spelling", "word_form", "confusion", "function_word", "doubled_word", "capitalisation"):
+        if kind in kinds:
+            return EditKind(kind, protected, content if kind == "rewording" else 0, numbers, _loses_mark(before, after))
+    return EditKind("punctuation", protected, 0, numbers, _loses_mark(before, after))
+
+
+def edit_intent(kind: EditKind, before: str, after: str, instruction_intent: str) -> str:
+    """R3's intent for an edit of this kind made under an instruction whose intent is given."""
+    if _DIGITS.findall(before) != _DIGITS.findall(after):
+        return "meaning-changed"
+    negated = lambda text: {w.lower() for w in re.findall(r"[A-Za-z]+|n't", text)} & _NEGATIONS  # noqa: E731
+    if negated(before) != negated(after):
+        return "meaning-changed"
+    if kind.is_grammar:
+        return "fluency"
+    added = {w.lower() for w in lexicon.words_of(after)} - {w.lower() for w in lexicon.words_of(before)}
+    if added & _CONNECTIVES and instruction_intent != "style":
+        return "coherence"
+    if instruction_intent in ("fluency", ""):
+        return "clarity"
+    return instruction_intent
+
+
+def guard_verdict(kind: EditKind, strict: bool) -> str:
+    """"drop", "needs_gain" (at least REWORDING_MIN_GAIN) or "keep"; `strict` under a grammar fix."""
+    if kind.kind == "unknown_word":
+        return "drop"
+    if not strict:
+        return "keep"
+    if kind.numbers_change or kind.content_words > MAX_REWORDED_WORDS:
+        return "drop"
+    if not kind.is_grammar or kind.protected_word or kind.ends_differently:
+        return "needs_gain"
+    return "keep"
