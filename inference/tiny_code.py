@@ -35,6 +35,7 @@ from inference.coding import Feedback, ProblemSpec, candidate_prompt, tests_prom
 from inference.editor_train import (
     build_tokenizer,  # the built-in editor's byte-level BPE, with its own vocabulary size
 )
+from inference.model_card import write_model_card
 
 VOCAB_SIZE = 640
 CARD_NAME = "training_card.json"
@@ -276,6 +277,16 @@ def _train_and_save(path: Path, seed: int, steps: int, batch_size: int, learning
         "torch_threads": torch.get_num_threads(),
     }
     (path / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
+    names = [p.spec.entry_point for p in PROBLEMS]
+    write_model_card(
+        path, "Redline's built-in code model",
+        f"A tiny offline model ({card['parameters'] / 1e6:.1f}M parameters) trained here in about half a minute: it has "
+        f"memorised {len(names)} small problems ({', '.join(names)}) and writes nonsense for anything else. "
+        "It is there so that the coding loop runs on a machine with no network, not to solve your problems.",
+        [("problems it knows", str(len(names))), ("training examples", str(len(pairs))),
+         ("final training loss", f"{card['final_loss']:.3f}")],
+        "python -m inference.tiny_code OUT",
+    )
     return path
 
 

@@ -165,6 +165,10 @@ REDLINE_DEFAULT_MODEL = os.environ.get("REDLINE_MODEL", str(REDLINE_BUILTIN_MODE
 REDLINE_MAX_DEPTH = env_int("REDLINE_MAX_DEPTH", 5)
 REDLINE_MAX_DOCUMENT_CHARS = env_int("REDLINE_MAX_DOCUMENT_CHARS", 200_000)
 REDLINE_GENERATION_BATCH_SIZE = env_int("REDLINE_GENERATION_BATCH_SIZE", 16)
+# The lexicon guard (inference/edit_kinds.py): no proposed edit writes a word that is not English
+# nor elsewhere in the document, and a grammar fix rewords a correct word only when the model is
+# sure. On for every model; REDLINE_LEXICON_GUARD=0 proposes whatever the model writes.
+REDLINE_LEXICON_GUARD = env_bool("REDLINE_LEXICON_GUARD", True)
 # The code model (id or local path). The default is a tiny one that `./dev up` trains in half a
 # minute on ten small problems (inference/tiny_code.py): enough to try the loop offline. Point it
 # at a real code model for real work, e.g. REDLINE_CODE_MODEL=Qwen/Qwen2.5-Coder-1.5B-Instruct.

@@ -5,7 +5,7 @@
            (part of this repository);
   wordnet  the example sentences of WordNet 3.0's glosses ("She sighed sadly"), from Debian's
            `wordnet-base` (/usr/share/wordnet; the WordNet 3.0 licence, which allows use and
-           redistribution with its notice). Read when the package is installed, else none.
+           redistribution with its notice); without the package, asking for it is an error.
 
 A sentence is kept if it is plain ASCII, one sentence (inference.sentences), 5 to 30 words, starts
 with a capital letter, and every word is English (inference.lexicon) or a capitalised name; a
@@ -33,8 +33,15 @@ def team_sentences() -> list[str]:
     return [line.strip() for line in TEAM_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+class MissingSource(ValueError):
+    """A general source is not installed on this machine."""
+
+
 def wordnet_sentences(root: Path = WORDNET_DIR) -> list[str]:
-    """The quoted examples of WordNet's data files, in file order (none without the package)."""
+    """The quoted examples of WordNet's data files, in file order."""
+    if not (root / "data.noun").is_file():
+        raise MissingSource(f"WordNet's examples are read from {root}: install Debian's wordnet-base "
+                            "(apt-get install wordnet-base), or leave 'wordnet' out of the everyday sources")
     found = []
     for part in ("noun", "verb", "adj", "adv"):
         path = root / f"data.{part}"

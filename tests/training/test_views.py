@@ -228,3 +228,14 @@ def test_policy_form_saves_and_validates(admin_client, writer):
     assert (policy.enabled, policy.after_decisions, policy.method, policy.promote_if_better) == (True, 50, "dpo", True)
     bad = admin_client.post(url("policy_edit", project.pk), {"after_decisions": 0, "method": "dpo"})
     assert bad.status_code == 400 and RetrainPolicy.objects.get(project=project).after_decisions == 50
+
+
+def test_versions_page_shows_the_card_of_a_built_in_model(admin_client, active, tmp_path):
+    from inference.model_card import write_model_card
+
+    write_model_card(tmp_path, "Redline's built-in editor", "Small and offline.", [("clean sentences untouched", "98%")])
+    active.base_model = str(tmp_path)
+    active.save()
+    page = admin_client.get(url("version_list")).content.decode()
+    assert "built-in, small, offline" in page and f'id="model-card-{active.pk}"' in page
+    assert "<dt>clean sentences untouched</dt><dd>98%</dd>" in page and "REDLINE_MODEL" in page

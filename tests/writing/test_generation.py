@@ -118,3 +118,18 @@ def test_a_round_held_by_a_live_worker_is_skipped_and_taken_over_once_that_worke
     iteration.refresh_from_db()
     assert iteration.status in (Iteration.Status.REVIEW, Iteration.Status.APPLIED)
     assert iteration.model_output is not None
+
+
+def test_the_lexicon_guard_filters_what_the_model_proposes(writer, tiny_version, django_capture_on_commit_callbacks, settings):
+    def proposals(guard: bool) -> tuple[dict, set]:
+        settings.REDLINE_LEXICON_GUARD = guard
+        doc = DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT)
+        services.iteration_generate(iteration_id=queued_round(doc, writer, django_capture_on_commit_callbacks).pk)
+        iteration = doc.iterations.get()
+        return iteration.generation_settings, {(p.start_char, p.end_char, p.before, p.after) for p in iteration.proposals.all()}
+
+    unguarded_settings, unguarded = proposals(False)
+    guarded_settings, guarded = proposals(True)
+    assert (unguarded_settings["lexicon_guard"], guarded_settings["lexicon_guard"]) == (False, True)
+    # The same model and greedy decoding: the guard only takes away, and this random one rewords a lot.
+    assert guarded < unguarded

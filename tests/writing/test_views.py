@@ -751,3 +751,20 @@ def test_history_lists_rounds_decisions_and_acceptance(writer_client, writer, do
     chart = page[page.index('id="acceptance-chart"'):page.index("</svg>")]
     assert chart.count('<rect class="bar"') == 1
     assert ">50%</text>" in chart
+
+
+def test_the_review_says_when_a_small_built_in_model_made_the_proposals(writer_client, document, review, tmp_path):
+    from inference.model_card import write_model_card
+
+    assert 'id="model-card"' not in writer_client.get(url("document_detail", document.pk)).text
+    write_model_card(tmp_path, "Redline's built-in editor", "A <small> offline model.", [("edits right", "91%")], "make eval")
+    review.model_version.base_model = str(tmp_path)
+    review.model_version.save()
+    page = writer_client.get(url("document_detail", document.pk)).text
+    assert 'id="model-card"' in page and "Redline&#x27;s built-in editor" in page
+    assert "A &lt;small&gt; offline model." in page  # a card is text, escaped like everything else
+    assert "<dt>edits right</dt><dd>91%</dd>" in page and "<code>make eval</code>" in page
+    assert "REDLINE_MODEL" in page
+    review.model_version.adapter_path = str(tmp_path / "adapter")  # retrained on top: the card no longer describes it
+    review.model_version.save()
+    assert 'id="model-card"' not in writer_client.get(url("document_detail", document.pk)).text

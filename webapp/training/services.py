@@ -147,7 +147,8 @@ def model_version_evaluate(*, version: ModelVersion, snapshot: DatasetSnapshot) 
         ]
         if cases:
             editor = load_editor_cached(version.base_model, version.adapter_path or None)
-            replay = replay_decisions(editor, cases, GenerationSettings(batch_size=settings.REDLINE_GENERATION_BATCH_SIZE))
+            replay = replay_decisions(editor, cases, GenerationSettings(batch_size=settings.REDLINE_GENERATION_BATCH_SIZE,
+                                                                        lexicon_guard=settings.REDLINE_LEXICON_GUARD))
             samples = replay.pop("samples")
             metrics.update(replay)
     evaluation, _ = Evaluation.objects.update_or_create(

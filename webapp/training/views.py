@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.models import Project
 from webapp.core.charts import Series, line_chart
+from webapp.core.model_cards import model_card_for
 from webapp.core.views import HTMX_STOP_POLLING
 from webapp.training import runs, selectors, services, snapshots
 from webapp.training.errors import TrainingRequestError
@@ -244,6 +245,7 @@ def version_list(request):
     versions = list(selectors.versions_with_evaluations())
     for v in versions:
         v.figures = selectors.latest_metrics(v)
+        v.card = model_card_for(v)
     return render(
         request,
         VERSIONS_PAGE,

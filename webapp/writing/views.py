@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from inference.instructions import INSTRUCTIONS
+from webapp.core.model_cards import model_card_for
 from webapp.core.views import HTMX_STOP_POLLING
 from webapp.writing import selectors, services
 from webapp.writing.errors import WritingError
@@ -186,6 +187,7 @@ def _document_context(request, document: Document, **extra) -> dict:
         "state": state,
         "state_label": STATE_LABELS.get(state.code, state.code),
         "instruction": INSTRUCTIONS.get(last.instruction) if last is not None else None,
+        "model_card": model_card_for(last.model_version) if last is not None and last.source == Iteration.Source.MODEL else None,
         "can_decide": request.user.has_perm("writing.add_decision"),
         "can_suggest": request.user.has_perm("writing.add_iteration"),
         "can_edit": request.user.has_perm("writing.change_document"),
