@@ -1,10 +1,12 @@
-"""Takes docs/screenshot.png: the review page of the demo document, in headless chromium.
+"""Takes docs/screenshot.png: the review page of the demo document, in headless chromium; with
+--email, docs/screenshot-email.png: the same page on an ordinary e-mail with seven real mistakes.
 
-The round shown is the built-in editor's real revision of the demo document (inference.revision,
-as the worker runs it); the edits to the heading are rejected, the first in the body accepted. Uses its own database,
-redline_screenshot.
+The round shown is the built-in editor's real revision (inference.revision, as the worker runs
+it); on the demo document the edits to the heading are rejected and the first in the body
+accepted, on the e-mail nothing is decided yet. Uses its own database, redline_screenshot.
 
     .venv/bin/python docs/screenshot.py [--out docs/screenshot.png]
+    .venv/bin/python docs/screenshot.py --email [--out docs/screenshot-email.png]
 """
 
 import argparse
@@ -19,9 +21,17 @@ from bench.decision_latency import free_port, start_gunicorn
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/redline_screenshot"
 USERNAME, PASSWORD = "writer", "screenshot-password-1"
+EMAIL_TITLE = "Re: your order"
+EMAIL_TEXT = (
+    "Hi Sarah,\n\n"
+    "Thank you for your message. I hope you recieve the invoice by friday. Their is a problem with the the "
+    "delivery, because the driver could not find you're address. If you has any questions, please call me "
+    "after 5 p.m. on Monday. I will definately send the new date tommorow.\n\n"
+    "Best regards,\nTom"
+)
 
 
-def round_in_review(user):
+def round_in_review(user, email: bool = False):
     from django.conf import settings
 
     from inference.editor import load_editor
@@ -33,7 +43,8 @@ def round_in_review(user):
     from webapp.writing.models import EditProposal, Iteration
 
     user.documents.all().delete()
-    document = services.document_create(owner=user, text=DOCUMENT_TEXT, title=DOCUMENT_TITLE, max_depth=3)
+    text, title = (EMAIL_TEXT, EMAIL_TITLE) if email else (DOCUMENT_TEXT, DOCUMENT_TITLE)
+    document = services.document_create(owner=user, text=text, title=title, max_depth=3)
     fix = INSTRUCTIONS["fix_grammar"]
     revision = revise_document(load_editor(str(settings.REDLINE_BUILTIN_MODEL)), document.current_text, fix.prompt, fix.intent)
     output, edits = revision.model_output, revision.edits
@@ -52,6 +63,8 @@ def round_in_review(user):
         )
         for i, e in enumerate(edits)
     )
+    if email:
+        return document
     # A writer rejects the edits to the heading (a heading wants no period) and accepts the
     # first fix in the body.
     heading_end = document.current_text.index("\n")
@@ -66,8 +79,10 @@ def round_in_review(user):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
+    parser.add_argument("--email", action="store_true", help="an ordinary e-mail instead of the demo document")
+    parser.add_argument("--out", help="default: docs/screenshot.png, or docs/screenshot-email.png with --email")
     args = parser.parse_args(argv)
+    args.out = args.out or str(ROOT / "docs" / ("screenshot-email.png" if args.email else "screenshot.png"))
 
     database_url = django_setup(DATABASE_URL)
     from django.contrib.auth import get_user_model
@@ -79,7 +94,7 @@ def main(argv=None) -> int:
     user = get_user_model().objects.filter(username=USERNAME).first() or user_create(
         username=USERNAME, password=PASSWORD, role=WRITER
     )
-    document = round_in_review(user)
+    document = round_in_review(user, email=args.email)
     port = free_port()
     server = start_gunicorn(port, database_url, 1, 2, Path(tempfile.mkdtemp()) / "gunicorn.log")
     try:

@@ -95,11 +95,25 @@ def words_of(text: str) -> list[str]:
     return WORD.findall(text)
 
 
+# British spellings, turned into the American ones the list has ("colour" -> "color").
+_BRITISH = tuple((re.compile(pattern), american) for pattern, american in (
+    (r"our(s|ed|ing|ite|ites|able|ful|less)?$", r"or\1"), (r"tre(s|d)?$", r"ter\1"), (r"yse(s|d)?$", r"yze\1"),
+    (r"is(e|es|ed|ing|ation|ations|er|ers)$", r"iz\1"), (r"ogue(s)?$", r"og\1"), (r"ence$", r"ense"),
+    (r"lled$", r"led"), (r"lling$", r"ling"), (r"ller(s)?$", r"ler\1"),
+))
+
+
 def is_english(word: str) -> bool:
-    """A word of the list, any case; a hyphenated word if each part is one; curly apostrophes read straight."""
+    """A word of the list, any case: with a possessive ("children's"), in British spelling
+    ("favourite", "centre", "apologise"), or hyphenated with each part a word; curly
+    apostrophes read straight."""
     known = english_words()
     lower = word.lower().replace("’", "'")
     if lower in known:
+        return True
+    if lower.endswith(("'s", "s'")) and lower[:-2] + ("s" if lower.endswith("s'") else "") in known:
+        return True
+    if any(pattern.search(lower) and pattern.sub(american, lower) in known for pattern, american in _BRITISH):
         return True
     return "-" in lower and all(part in known for part in lower.split("-") if part)
 

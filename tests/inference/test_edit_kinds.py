@@ -94,3 +94,8 @@ def test_the_lexicon() -> None:
     assert confusable("their", "they're") and confusable("in", "on") and confusable("of", "have")
     assert not confusable("Sarah", "Hash") and not confusable("friday", "frearily")
     assert plausible_respelling("acommodate", "accommodate") and not plausible_respelling("questions", "queryset")
+
+
+def test_british_spellings_and_possessives_are_english() -> None:
+    assert all(is_english(w) for w in ["favourite", "centre", "apologise", "colours", "travelled", "children's", "Sue's"])
+    assert not any(is_english(w) for w in ["recieve", "seperate", "tommorow", "goverment"])
