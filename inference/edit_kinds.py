@@ -34,7 +34,7 @@ GRAMMAR_KINDS = frozenset(
 )
 # Nats: a rewording under a grammar fix must be something the model is sure of (chosen on the
 # tuning half of the everyday suite, inference/editor_data/everyday; see the README).
-REWORDING_MIN_GAIN = 6.0
+REWORDING_MIN_GAIN = 10.0
 # A grammar fix never changes the writer's numbers, nor rewrites more than this many content
 # words in one edit (a small model that loses its place drops whole clauses, and a shorter
 # answer always scores higher, so no gain can vouch for that).
@@ -92,21 +92,28 @@ def _is_doubled(sentence: str, start: int, end: int, removed: list[str]) -> bool
     return lowered == left or lowered == right
 
 
-def _is_meant(word: str, document_counts: Counter[str]) -> bool:
-    """A word the writer evidently meant though the list lacks it: a capitalised one (a name,
-    "Priya") or one the document uses more than once (jargon)."""
-    return not lexicon.is_english(word) and (word[:1].isupper() or document_counts[word.lower()] > 1)
+def _is_meant(word: str, document_counts: Counter[str], starts_sentence: bool = False) -> bool:
+    """A word the writer evidently meant though the list lacks it: one capitalised inside a
+    sentence (a name, "Priya"; a sentence's first word is capitalised anyway, "Hte") or one the
+    document uses more than once (jargon)."""
+    capitalised = word[:1].isupper() and not starts_sentence
+    return not lexicon.is_english(word) and (capitalised or document_counts[word.lower()] > 1)
+
+
+def _misspelt(old: str, new: str) -> bool:
+    """`old` is not English, or a rare word ("som", "beng") where `new` is a common one."""
+    return not lexicon.is_english(old) or lexicon.is_rare(old) and lexicon.is_common(new)
 
 
 def _loses_mark(before: str, after: str) -> bool:
     return any(before.count(mark) > after.count(mark) for mark in "?!")
 
 
-def _pair_kind(old: str, new: str, document_counts: Counter[str]) -> str:
+def _pair_kind(old: str, new: str, document_counts: Counter[str], starts_sentence: bool = False) -> str:
     """The kind of changing one word into another."""
     if old.lower() == new.lower():
         return "capitalisation"
-    if not lexicon.is_english(old) and not _is_meant(old, document_counts):
+    if _misspelt(old, new) and not _is_meant(old, document_counts, starts_sentence):
         return "spelling" if lexicon.plausible_respelling(old, new) else "rewording"
     if lexicon.same_word_family(old, new):
         return "word_form"
@@ -135,8 +142,10 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
         return EditKind("split_join")
 
     pairs, removed, added = _word_pairs(old_words, new_words)
-    protected = any(_is_meant(old, document_counts) for old, new in pairs if old.lower() != new.lower())
-    kinds = {_pair_kind(old, new, document_counts) for old, new in pairs}
+    at_start = not sentence[:start].strip(" \t\"'([") and bool(old_words)
+    first = lambda old: at_start and old == old_words[0]  # noqa: E731
+    protected = any(_is_meant(old, document_counts, first(old)) for old, new in pairs if old.lower() != new.lower())
+    kinds = {_pair_kind(old, new, document_counts, first(old)) for old, new in pairs}
     if removed or added:
         if not added and _is_doubled(sentence, start, end, removed):
             kinds.add("doubled_word")
@@ -144,7 +153,7 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
             kinds.add("function_word")
         else:
             kinds.add("rewording")
-    content = sum(1 for old, new in pairs if _pair_kind(old, new, document_counts) == "rewording")
+    content = sum(1 for old, new in pairs if _pair_kind(old, new, document_counts, first(old)) == "rewording")
     content += sum(1 for w in removed + added if not lexicon.is_function_word(w))
     numbers = _DIGITS.findall(before) != _DIGITS.findall(after)
     for kind in ("rewording", "spelling", "word_form", "confusion", "function_word", "doubled_word", "capitalisation"):

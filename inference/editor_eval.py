@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="domain: held-out sentences of the training sources; everyday: the everyday-prose suite")
     parser.add_argument("--part", choices=PARTS, default="held_out", help="which part of the everyday suite")
     parser.add_argument("--no-lexicon-guard", action="store_true", help="propose edits the lexicon guard would stop")
+    parser.add_argument("--write-card", action="store_true",
+                        help="with --suite everyday --part held_out: write the figures into the model's redline_card.json")
     args = parser.parse_args(argv)
     settings = GenerationSettings(batch_size=args.batch_size, min_edit_gain=args.min_edit_gain,
                                   lexicon_guard=not args.no_lexicon_guard)
@@ -220,7 +222,30 @@ def _main_everyday(args: argparse.Namespace, settings: GenerationSettings) -> in
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(format_everyday(results))
     print(f"written to {path}")
+    if args.write_card:
+        if args.part != "held_out":
+            raise SystemExit("--write-card reports the held-out part only")
+        print(f"card: {write_builtin_card(args.model, results)}")
     return 1 if args.check and not results["meets_targets"] else 0
+
+
+def write_builtin_card(model: str, results: dict[str, Any]) -> Path:
+    """The built-in editor's redline_card.json (inference.model_card), from its held-out figures."""
+    from inference.model_card import write_model_card
+
+    card = json.loads((Path(model) / "training_card.json").read_text())
+    o = results["overall"]
+    pct = lambda v: f"{100 * v:.0f}%"  # noqa: E731
+    return write_model_card(
+        model, "Redline's built-in editor",
+        f"A small offline model ({card['parameters'] / 1e6:.1f}M parameters) trained on this kind of machine, mostly "
+        "for spelling, doubled words, agreement, articles, confusions such as their/there, and capitals. It leaves "
+        "most text alone and misses many mistakes; it cannot rewrite for style, tone or a free instruction.",
+        [("edits that are right", pct(o["precision"])), ("mistakes it fixes", pct(o["recall"])),
+         ("correct sentences left alone", pct(o["untouched"])), ("sentences made worse", pct(o["harm"]))],
+        f"python -m inference.editor_eval --model {model} --suite everyday --part held_out "
+        f"(everyday prose, {o['sentences']} held-out sentences)",
+    )
 
 
 if __name__ == "__main__":
