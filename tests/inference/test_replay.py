@@ -43,11 +43,8 @@ def test_replay_leaves_out_edits_below_the_minimum_gain(editor):
 
 
 def test_replay_applies_the_lexicon_guard_like_the_app(editor):
-    from inference.lexicon import is_english, words_of
-
     cases = cases_the_model_would_propose(editor)
     unguarded = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=-math.inf, lexicon_guard=False))
     guarded = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=-math.inf))
-    written = [w for c in cases for _, _, before, after in c.accepted for w in words_of(after) if w not in words_of(before)]
-    assert any(not is_english(w) for w in written), "a random model writes non-words"
+    # The random model rewords real words at random: under a grammar fix the guard holds most back.
     assert guarded["proposed"] < unguarded["proposed"]
