@@ -145,7 +145,8 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
     at_start = not sentence[:start].strip(" \t\"'([") and bool(old_words)
     first = lambda old: at_start and old == old_words[0]  # noqa: E731
     protected = any(_is_meant(old, document_counts, first(old)) for old, new in pairs if old.lower() != new.lower())
-    kinds = {_pair_kind(old, new, document_counts, first(old)) for old, new in pairs}
+    pair_kinds = [_pair_kind(old, new, document_counts, first(old)) for old, new in pairs]
+    kinds = set(pair_kinds)
     if removed or added:
         if not added and _is_doubled(sentence, start, end, removed):
             kinds.add("doubled_word")
@@ -153,7 +154,7 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
             kinds.add("function_word")
         else:
             kinds.add("rewording")
-    content = sum(1 for old, new in pairs if _pair_kind(old, new, document_counts, first(old)) == "rewording")
+    content = pair_kinds.count("rewording")
     content += sum(1 for w in removed + added if not lexicon.is_function_word(w))
     numbers = _DIGITS.findall(before) != _DIGITS.findall(after)
     for kind in ("rewording", "spelling", "word_form", "confusion", "function_word", "doubled_word", "capitalisation"):
