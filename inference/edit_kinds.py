@@ -16,10 +16,12 @@ The R3 intent: meaning-changed where a number or a negation changes; fluency for
 kinds; a rewording is clarity under a grammar fix, coherence where it adds a connective, and
 otherwise the instruction's own intent (style for "make formal", clarity for "simplify").
 
-The lexicon guard (`guard_verdict`): an unknown_word edit is never proposed; under a grammar
-fix, a rewording, and a change to a word the writer evidently meant (a capitalised name in the
-word the list lacks, or one used more than once in the document) that is not a change of its
-case, is proposed only if the model's own gain for it reaches REWORDING_MIN_GAIN.
+The lexicon guard (`guard_min_gain`): an unknown_word edit is never proposed; under a grammar
+fix, neither is an edit that changes a number, rewords more than MAX_REWORDED_WORDS content
+words or piles one mark on another ("Hi Sarah,."); a rewording, and a change to a name the list
+lacks (a word capitalised inside a sentence) that is not a change of its case, is proposed only
+if the model's own gain for it reaches REWORDING_MIN_GAIN; a respelling of a word the list lacks that the document uses more than once
+(jargon, or a misspelling the writer repeats: "hte", "recieve") needs REPEATED_WORD_MIN_GAIN.
 """
 
 import re
@@ -35,6 +37,11 @@ GRAMMAR_KINDS = frozenset(
 # Nats: a rewording under a grammar fix must be something the model is sure of (chosen on the
 # tuning half of the everyday suite, inference/editor_data/everyday; see the README).
 REWORDING_MIN_GAIN = 10.0
+# Nats, for respelling a word the document repeats: less than a rewording needs, since writers
+# repeat their misspellings, but some, since a repeated word may be jargon (chosen on the tuning
+# half of the everyday suite).
+REPEATED_WORD_MIN_GAIN = 1.5
+ANY_GAIN = float("-inf")
 # A grammar fix never changes the writer's numbers, nor rewrites more than this many content
 # words in one edit (a small model that loses its place drops whole clauses, and a shorter
 # answer always scores higher, so no gain can vouch for that).
@@ -51,12 +58,14 @@ _LETTERS = re.compile(r"[^a-z]")
 @dataclass(frozen=True)
 class EditKind:
     kind: str
-    protected_word: bool = False  # it changes a word the writer meant (_is_meant)
+    protected_word: bool = False  # it changes a name the list lacks (_is_name)
+    repeated_word: bool = False  # it changes a word the list lacks that the document repeats
     # Content words (not function words) that a rewording removes or adds without a word of
     # the same family or confusion set in their place, and whether a number changes.
     content_words: int = 0
     numbers_change: bool = False
     ends_differently: bool = False  # a question or exclamation mark is taken away
+    piles_marks: bool = False  # a mark lands right after another ("Hi Sarah," -> "Hi Sarah,.")
 
     @property
     def is_grammar(self) -> bool:
@@ -92,12 +101,15 @@ def _is_doubled(sentence: str, start: int, end: int, removed: list[str]) -> bool
     return lowered == left or lowered == right
 
 
-def _is_meant(word: str, document_counts: Counter[str], starts_sentence: bool = False) -> bool:
-    """A word the writer evidently meant though the list lacks it: one capitalised inside a
-    sentence (a name, "Priya"; a sentence's first word is capitalised anyway, "Hte") or one the
-    document uses more than once (jargon)."""
-    capitalised = word[:1].isupper() and not starts_sentence
-    return not lexicon.is_english(word) and (capitalised or document_counts[word.lower()] > 1)
+def _is_name(word: str, starts_sentence: bool = False) -> bool:
+    """A name the list lacks: a word capitalised inside a sentence ("Priya"; a sentence's first
+    word is capitalised anyway, "Hte")."""
+    return word[:1].isupper() and not starts_sentence and not lexicon.is_english(word)
+
+
+def _is_repeated(word: str, document_counts: Counter[str]) -> bool:
+    """A word the list lacks that the document uses more than once."""
+    return document_counts[word.lower()] > 1 and not lexicon.is_english(word)
 
 
 def _misspelt(old: str, new: str) -> bool:
@@ -105,15 +117,25 @@ def _misspelt(old: str, new: str) -> bool:
     return not lexicon.is_english(old) or lexicon.is_rare(old) and lexicon.is_common(new)
 
 
+_PILED_MARKS = re.compile(r"[,;:][.!?;:,]")
+
+
+def _piles_marks(sentence: str, start: int, end: int, after: str) -> bool:
+    """The edit writes a mark next to another mark where there was no such pair."""
+    revised = sentence[:start] + after + sentence[end:]
+    near = lambda text, a, b: _PILED_MARKS.findall(text[max(0, a - 2):b + 2])  # noqa: E731
+    return len(near(revised, start, start + len(after))) > len(near(sentence, start, end))
+
+
 def _loses_mark(before: str, after: str) -> bool:
     return any(before.count(mark) > after.count(mark) for mark in "?!")
 
 
-def _pair_kind(old: str, new: str, document_counts: Counter[str], starts_sentence: bool = False) -> str:
+def _pair_kind(old: str, new: str, starts_sentence: bool = False) -> str:
     """The kind of changing one word into another."""
     if old.lower() == new.lower():
         return "capitalisation"
-    if _misspelt(old, new) and not _is_meant(old, document_counts, starts_sentence):
+    if _misspelt(old, new) and not _is_name(old, starts_sentence):
         return "spelling" if lexicon.plausible_respelling(old, new) else "rewording"
     if lexicon.same_word_family(old, new):
         return "word_form"
@@ -135,7 +157,8 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
     if any(not lexicon.is_english(w) and not document_counts[w] for w in written):
         return EditKind("unknown_word")
     if old_words == new_words:
-        return EditKind("punctuation", ends_differently=_loses_mark(before, after))
+        return EditKind("punctuation", ends_differently=_loses_mark(before, after),
+                        piles_marks=_piles_marks(sentence, start, end, after))
     if [w.lower() for w in old_words] == [w.lower() for w in new_words]:
         return EditKind("capitalisation")
     if _LETTERS.sub("", before.lower()) == _LETTERS.sub("", after.lower()):
@@ -144,8 +167,10 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
     pairs, removed, added = _word_pairs(old_words, new_words)
     at_start = not sentence[:start].strip(" \t\"'([") and bool(old_words)
     first = lambda old: at_start and old == old_words[0]  # noqa: E731
-    protected = any(_is_meant(old, document_counts, first(old)) for old, new in pairs if old.lower() != new.lower())
-    pair_kinds = [_pair_kind(old, new, document_counts, first(old)) for old, new in pairs]
+    respelt = [old for old, new in pairs if old.lower() != new.lower()]
+    protected = any(_is_name(old, first(old)) for old in respelt)
+    repeated = any(_is_repeated(old, document_counts) for old in respelt)
+    pair_kinds = [_pair_kind(old, new, first(old)) for old, new in pairs]
     kinds = set(pair_kinds)
     if removed or added:
         if not added and _is_doubled(sentence, start, end, removed):
@@ -159,8 +184,9 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
     numbers = _DIGITS.findall(before) != _DIGITS.findall(after)
     for kind in ("rewording", "spelling", "word_form", "confusion", "function_word", "doubled_word", "capitalisation"):
         if kind in kinds:
-            return EditKind(kind, protected, content if kind == "rewording" else 0, numbers, _loses_mark(before, after))
-    return EditKind("punctuation", protected, 0, numbers, _loses_mark(before, after))
+            return EditKind(kind, protected, repeated, content if kind == "rewording" else 0, numbers,
+                            _loses_mark(before, after))
+    return EditKind("punctuation", protected, repeated, 0, numbers, _loses_mark(before, after))
 
 
 def edit_intent(kind: EditKind, before: str, after: str, instruction_intent: str) -> str:
@@ -180,14 +206,17 @@ def edit_intent(kind: EditKind, before: str, after: str, instruction_intent: str
     return instruction_intent
 
 
-def guard_verdict(kind: EditKind, strict: bool) -> str:
-    """"drop", "needs_gain" (at least REWORDING_MIN_GAIN) or "keep"; `strict` under a grammar fix."""
+def guard_min_gain(kind: EditKind, strict: bool) -> float | None:
+    """The model's gain (nats) an edit of this kind must reach to be proposed: None, never;
+    ANY_GAIN, none. `strict` under a grammar fix."""
     if kind.kind == "unknown_word":
-        return "drop"
+        return None
     if not strict:
-        return "keep"
-    if kind.numbers_change or kind.content_words > MAX_REWORDED_WORDS:
-        return "drop"
+        return ANY_GAIN
+    if kind.numbers_change or kind.content_words > MAX_REWORDED_WORDS or kind.piles_marks:
+        return None
     if not kind.is_grammar or kind.protected_word or kind.ends_differently:
-        return "needs_gain"
-    return "keep"
+        return REWORDING_MIN_GAIN
+    if kind.repeated_word:
+        return REPEATED_WORD_MIN_GAIN
+    return ANY_GAIN

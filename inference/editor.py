@@ -40,6 +40,9 @@ class GenerationSettings:
     # The lexicon guard (inference.edit_kinds): no edit writes a word that is not English, and a
     # grammar fix rewords a correct word only when the model is sure. False proposes them all.
     lexicon_guard: bool = True
+    # Under a grammar fix, the word lists' fixes for words the model left: respellings of words
+    # no list has, capitals of names (inference.word_list_fixes). False: the model's edits only.
+    word_list_fixes: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.num_beams < 1:

@@ -185,11 +185,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="domain: held-out sentences of the training sources; everyday: the everyday-prose suite")
     parser.add_argument("--part", choices=PARTS, default="held_out", help="which part of the everyday suite")
     parser.add_argument("--no-lexicon-guard", action="store_true", help="propose edits the lexicon guard would stop")
+    parser.add_argument("--no-word-list-fixes", action="store_true",
+                        help="the model's edits only, without the word lists' fixes (inference.word_list_fixes)")
     parser.add_argument("--write-card", action="store_true",
                         help="with --suite everyday --part held_out: write the figures into the model's redline_card.json")
     args = parser.parse_args(argv)
     settings = GenerationSettings(batch_size=args.batch_size, min_edit_gain=args.min_edit_gain,
-                                  lexicon_guard=not args.no_lexicon_guard)
+                                  lexicon_guard=not args.no_lexicon_guard, word_list_fixes=not args.no_word_list_fixes)
     if args.suite == "everyday":
         return _main_everyday(args, settings)
 

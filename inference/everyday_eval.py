@@ -15,6 +15,8 @@ punctuation marks, spaces ignored):
              correction than the sentence was (for a correct sentence: any edit at all);
   untouched  share of correct sentences with no edit proposed;
   improved   share of sentences with mistakes whose output is closer to the correction;
+  recall by kind  recall over the correction's edits of each kind (inference.edit_kinds), to see
+             which mistakes an editor misses;
   sentences/s  the sentences over revise_document's time.
 Targets: precision >= 0.80, harm <= 0.03, untouched >= 0.97, recall >= 0.40, 40 sentences/s.
 """
@@ -25,6 +27,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from inference.diffing import EditAction, apply_edits, diff_words
+from inference.edit_kinds import classify_edit, document_word_counts
 from inference.editor import GenerationSettings
 from inference.editor_data.everyday import REGISTERS, EverydaySentence
 from inference.instructions import DEFAULT_INSTRUCTION, INSTRUCTIONS
@@ -94,6 +97,13 @@ class EverydayOutcome:
             made.append((min(max(done, 0), needs), needs))
         return made
 
+    @cached_property
+    def gold_kinds(self) -> list[str]:
+        """The kind of each edit of the correction (inference.edit_kinds.classify_edit)."""
+        source = self.sentence.source
+        counts = document_word_counts(source)
+        return [classify_edit(source, g.start, g.end, g.after, counts).kind for g in self.gold]
+
     @property
     def found(self) -> list[bool]:
         """Each edit of the correction made in full."""
@@ -155,6 +165,13 @@ def figures(outcomes: list[EverydayOutcome], seconds: float | None = None) -> di
         "untouched": share(sum(not o.proposed for o in correct), len(correct)),
         "improved": share(sum(o.improved for o in with_errors), len(with_errors)),
     }
+    by_kind: dict[str, list[int]] = {}
+    for o in with_errors:
+        for kind, (done, needs) in zip(o.gold_kinds, o.corrections):
+            tally = by_kind.setdefault(kind, [0, 0])
+            tally[0] += done
+            tally[1] += needs
+    row["recall_by_kind"] = {k: share(done, needs) for k, (done, needs) in sorted(by_kind.items())}
     if seconds is not None:
         row["seconds"] = round(seconds, 2)
         row["sentences_per_s"] = round(len(outcomes) / seconds, 2) if seconds else None
@@ -204,6 +221,7 @@ def format_everyday(results: dict[str, Any]) -> str:
         lines.append(f"{name:<13} {r['sentences']:>4} {r['proposed']:>5} {pct(r['precision']):>9} {pct(r['recall']):>7} "
                      f"{pct(r['harm']):>6} {pct(r['untouched']):>9} {pct(r['improved']):>8}")
     o = results["overall"]
+    lines.append("recall by kind: " + ", ".join(f"{k} {pct(v).strip()}" for k, v in o["recall_by_kind"].items()))
     lines.append(f"{o.get('sentences_per_s')} sentences/s; targets: precision >= 80%, recall >= 40%, harm <= 3%, "
                  f"untouched >= 97%, 40 sentences/s: {'met' if results['meets_targets'] else 'missed'}")
     return "\n".join(lines)

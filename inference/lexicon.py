@@ -59,26 +59,42 @@ FUNCTION_CLASSES: tuple[frozenset[str], ...] = tuple(
     )
 )
 # Irregular verbs: base, past, past participle (and more forms where they differ).
-IRREGULAR_VERBS = tuple(
-    frozenset(group.split())
-    for group in (
-        "be is are am was were been being", "have has had having", "do does did done doing", "go goes went gone going",
-        "begin began begun", "break broke broken", "bring brought", "build built", "buy bought", "catch caught",
-        "choose chose chosen", "come came", "cost", "cut", "draw drew drawn", "drink drank drunk", "drive drove driven",
-        "eat ate eaten", "fall fell fallen", "feel felt", "fight fought", "find found", "fly flew flown",
-        "forget forgot forgotten", "freeze froze frozen", "get got gotten", "give gave given", "grow grew grown",
-        "hang hung", "hear heard", "hide hid hidden", "hold held", "keep kept", "know knew known", "lay laid",
-        "lead led", "leave left", "lend lent", "lie lay lain", "lose lost", "make made", "mean meant", "meet met",
-        "pay paid", "ride rode ridden", "ring rang rung", "rise rose risen", "run ran", "say said", "see saw seen",
-        "seek sought", "sell sold", "send sent", "shake shook shaken", "shine shone", "shoot shot", "show showed shown",
-        "shrink shrank shrunk", "sing sang sung", "sink sank sunk", "sit sat", "sleep slept", "speak spoke spoken",
-        "spend spent", "stand stood", "steal stole stolen", "stick stuck", "sting stung", "strike struck",
-        "swear swore sworn", "swim swam swum", "take took taken", "teach taught", "tear tore torn", "tell told",
-        "think thought", "throw threw thrown", "understand understood", "wake woke woken", "wear wore worn",
-        "win won", "write wrote written", "bite bit bitten", "blow blew blown", "dig dug", "feed fed", "forgive forgave forgiven",
-        "light lit", "prove proved proven", "sew sewed sewn", "spin spun", "spring sprang sprung", "weave wove woven",
-    )
+_IRREGULAR_VERB_LINES = (
+    "be is are am was were been being", "have has had having", "do does did done doing", "go goes went gone going",
+    "begin began begun", "break broke broken", "bring brought", "build built", "buy bought", "catch caught",
+    "choose chose chosen", "come came", "cost", "cut", "draw drew drawn", "drink drank drunk", "drive drove driven",
+    "eat ate eaten", "fall fell fallen", "feel felt", "fight fought", "find found", "fly flew flown",
+    "forget forgot forgotten", "freeze froze frozen", "get got gotten", "give gave given", "grow grew grown",
+    "hang hung", "hear heard", "hide hid hidden", "hold held", "keep kept", "know knew known", "lay laid",
+    "lead led", "leave left", "lend lent", "lie lay lain", "lose lost", "make made", "mean meant", "meet met",
+    "pay paid", "ride rode ridden", "ring rang rung", "rise rose risen", "run ran", "say said", "see saw seen",
+    "seek sought", "sell sold", "send sent", "shake shook shaken", "shine shone", "shoot shot", "show showed shown",
+    "shrink shrank shrunk", "sing sang sung", "sink sank sunk", "sit sat", "sleep slept", "speak spoke spoken",
+    "spend spent", "stand stood", "steal stole stolen", "stick stuck", "sting stung", "strike struck",
+    "swear swore sworn", "swim swam swum", "take took taken", "teach taught", "tear tore torn", "tell told",
+    "think thought", "throw threw thrown", "understand understood", "wake woke woken", "wear wore worn",
+    "win won", "write wrote written", "bite bit bitten", "blow blew blown", "dig dug", "feed fed", "forgive forgave forgiven",
+    "light lit", "prove proved proven", "sew sewed sewn", "spin spun", "spring sprang sprung", "weave wove woven",
 )
+IRREGULAR_VERBS = tuple(frozenset(line.split()) for line in _IRREGULAR_VERB_LINES)
+
+
+_PAST_ALSO_PARTICIPLE = frozenset({"got", "proved", "showed", "sewed"})  # "have got" is right too
+
+
+def _participles() -> dict[str, str]:
+    """Simple past -> past participle, where they differ ("wrote" -> "written", "went" -> "gone")."""
+    pairs = {"was": "been", "were": "been"}
+    for line in _IRREGULAR_VERB_LINES:
+        forms = line.split()
+        if len(forms) in (3, 5) and forms[0] != "lie":  # 5: "go goes went gone going"
+            past, participle = forms[-2:] if len(forms) == 3 else forms[2:4]
+            if past != participle and past not in _PAST_ALSO_PARTICIPLE:
+                pairs[past] = participle
+    return pairs
+
+
+PARTICIPLE_OF_PAST = _participles()
 # Inflections only: "customer" is not a form of "custom", nor "lately" of "late".
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ies", "ied", "'s", "s'")
 
@@ -179,7 +195,8 @@ def plausible_respelling(wrong: str, right: str) -> bool:
 RARE, COMMON = 1_000, 100_000
 
 
-def _frequency(word: str) -> int:
+def frequency(word: str) -> int:
+    """Occurrences in the list's subtitles (0 for a word it lacks)."""
     return _frequencies()[word.lower().replace("’", "'")]
 
 
@@ -191,8 +208,8 @@ def _frequencies():
 
 
 def is_rare(word: str) -> bool:
-    return _frequency(word) < RARE
+    return frequency(word) < RARE
 
 
 def is_common(word: str) -> bool:
-    return _frequency(word) >= COMMON
+    return frequency(word) >= COMMON

@@ -9,17 +9,20 @@ model ask for a minimum edit gain, an edit the model itself barely prefers to th
 written is not proposed either. What is not proposed is not part of the model output.
 """
 
+import math
 import re
 import time
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
+from inference import lexicon
 from inference.diffing import EditAction, apply_edits, diff_words
-from inference.edit_kinds import REWORDING_MIN_GAIN, EditKind, classify_edit, document_word_counts, edit_intent, guard_verdict
+from inference.edit_kinds import ANY_GAIN, EditKind, classify_edit, document_word_counts, edit_intent, guard_min_gain
 from inference.editor import Generated, GenerationSettings
 from inference.instructions import is_grammar_fix
 from inference.sentences import sentence_spans
+from inference.word_list_fixes import FREQUENCY_WEIGHT, WORD_LIST_MIN_GAIN, WordFix, word_fixes
 
 if TYPE_CHECKING:
     from inference.editor import Editor
@@ -100,10 +103,60 @@ def revise_document(
     prompts = [prefix + model_input(prompt, text[start:end]) for prefix, (start, end) in zip(prefixes, spans)]
     revisions = editor.generate(prompts, settings, on_progress)
     model_output, edits = revision_from_sentences(text, spans, revisions, intent)
+    grammar_fix = is_grammar_fix(prompt)
     if edits:
-        edits = edits_to_propose(editor, text, spans, prompts, edits, settings, is_grammar_fix(prompt))
+        edits = edits_to_propose(editor, text, spans, prompts, edits, settings, grammar_fix)
+    if grammar_fix and settings.word_list_fixes:
+        edits = sorted(edits + word_list_edits(editor, text, spans, prompts, edits, revisions, intent, settings),
+                       key=lambda e: (e.start, e.end))
+    if edits:
         model_output = apply_edits(text, edits)
     return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started)
+
+
+def word_list_edits(
+    editor: "Editor",
+    text: str,
+    spans: list[tuple[int, int]],
+    prompts: list[str],
+    edits: list[ProposedEdit],
+    revisions: list[Generated],
+    intent: str,
+    settings: GenerationSettings,
+) -> list[ProposedEdit]:
+    """The word lists' fixes (inference.word_list_fixes) for the words no edit touches: of each
+    fix's candidates, the one the model and the word's frequency rank first (its gain plus
+    FREQUENCY_WEIGHT nats per e-fold of frequency), if its gain reaches WORD_LIST_MIN_GAIN or the
+    fix is a sure pattern's."""
+    starts = [start for start, _ in spans]
+    edited: list[list[tuple[int, int]]] = [[] for _ in spans]
+    for e in edits:
+        i = bisect_right(starts, e.start) - 1
+        edited[i].append((e.start - spans[i][0], e.end - spans[i][0]))
+    found = [(i, fix) for i, (start, end) in enumerate(spans) for fix in word_fixes(text[start:end], edited[i])]
+    if not found:
+        return []
+    asks = [(prompts[i], text[spans[i][0]:spans[i][1]]) for i in sorted({i for i, _ in found})]
+    asks += [(prompts[i], _with(text[spans[i][0]:spans[i][1]], fix, c)) for i, fix in found for c in fix.candidates]
+    scores = editor.score([p for p, _ in asks], [o for _, o in asks], settings.batch_size)
+    as_written = dict(zip(sorted({i for i, _ in found}), scores))
+    candidate_scores = iter(scores[len(as_written):])
+    counts = document_word_counts(text)
+    proposed = []
+    for i, fix in found:
+        ranked = [(next(candidate_scores) - as_written[i], c) for c in fix.candidates]
+        gain, best = max(ranked, key=lambda pair: pair[0] + FREQUENCY_WEIGHT * math.log1p(lexicon.frequency(pair[1])))
+        if gain < WORD_LIST_MIN_GAIN and not fix.sure:
+            continue
+        sentence = text[spans[i][0]:spans[i][1]]
+        kind = classify_edit(sentence, fix.start, fix.end, best, counts)
+        proposed.append(ProposedEdit("R", fix.start + spans[i][0], fix.end + spans[i][0], fix.before, best,
+                                     edit_intent(kind, fix.before, best, intent), revisions[i].score, kind))
+    return proposed
+
+
+def _with(sentence: str, fix: WordFix, candidate: str) -> str:
+    return sentence[: fix.start] + candidate + sentence[fix.end :]
 
 
 def edits_to_propose(
@@ -142,36 +195,27 @@ def sentence_edits_to_propose(
     """For each (prompt, sentence, edits with offsets in the sentence): the edits to propose;
     grammar_fix says, per item, whether its prompt was a grammar fix.
 
-    The lexicon guard (inference.edit_kinds.guard_verdict, unless settings.lexicon_guard is off)
+    The lexicon guard (inference.edit_kinds.guard_min_gain, unless settings.lexicon_guard is off)
     drops edits that write a word that is not English, and under a grammar fix keeps a rewording
-    only if the model's own gain for it (edit_gains) reaches REWORDING_MIN_GAIN; the minimum
-    edit gain (Editor.min_edit_gain) then applies to every edit. A fix the model is sure of
-    stays; a word it slipped on while copying its sentence goes."""
+    or a respelt name only if the model's own gain for it (edit_gains) reaches
+    REWORDING_MIN_GAIN (a repeated word's respelling, REPEATED_WORD_MIN_GAIN); the minimum edit
+    gain (Editor.min_edit_gain) then applies to every edit. A fix the model is sure of stays; a
+    word it slipped on while copying its sentence goes."""
     min_gain = editor.min_edit_gain(settings)
-    verdicts = [
-        [guard_verdict(e.kind, strict) if settings.lexicon_guard and e.kind else "keep" for e in edits]
+    floor = ANY_GAIN if min_gain is None else min_gain
+    needed = [
+        [guard_min_gain(e.kind, strict) if settings.lexicon_guard and e.kind else ANY_GAIN for e in edits]
         for (_, _, edits), strict in zip(items, grammar_fix, strict=True)
     ]
     candidates = [
-        [(e, v) for e, v in zip(edits, mine) if v != "drop"] for (_, _, edits), mine in zip(items, verdicts)
+        [(e, max(n, floor)) for e, n in zip(edits, mine) if n is not None] for (_, _, edits), mine in zip(items, needed)
     ]
-    if min_gain is None:
-        to_score = [[e for e, v in pairs if v == "needs_gain"] for pairs in candidates]
-    else:
-        to_score = [[e for e, _ in pairs] for pairs in candidates]
+    to_score = [[e for e, n in pairs if n > ANY_GAIN] for pairs in candidates]
     gains = edit_gains(editor, [(p, s, edits) for (p, s, _), edits in zip(items, to_score)], settings.batch_size)
     kept = []
     for pairs, scored, sentence_gains in zip(candidates, to_score, gains):
         gain_of = {id(e): g for e, g in zip(scored, sentence_gains)}
-        mine = []
-        for e, verdict in pairs:
-            gain = gain_of.get(id(e))
-            if min_gain is not None and gain < min_gain:
-                continue
-            if verdict == "needs_gain" and gain < REWORDING_MIN_GAIN:
-                continue
-            mine.append(e)
-        kept.append(mine)
+        kept.append([e for e, n in pairs if n == ANY_GAIN or gain_of[id(e)] >= n])
     return kept
 
 

@@ -169,6 +169,10 @@ REDLINE_GENERATION_BATCH_SIZE = env_int("REDLINE_GENERATION_BATCH_SIZE", 16)
 # nor elsewhere in the document, and a grammar fix rewords a correct word only when the model is
 # sure. On for every model; REDLINE_LEXICON_GUARD=0 proposes whatever the model writes.
 REDLINE_LEXICON_GUARD = env_bool("REDLINE_LEXICON_GUARD", True)
+# Under "Fix grammar", the word lists' fixes for words the model left (inference/word_list_fixes.py):
+# respellings of words no list has, capitals of names, a/an and a few sure patterns ("should of").
+# REDLINE_WORD_LIST_FIXES=0 proposes the model's edits only.
+REDLINE_WORD_LIST_FIXES = env_bool("REDLINE_WORD_LIST_FIXES", True)
 # The code model (id or local path). The default is a tiny one that `./dev up` trains in half a
 # minute on ten small problems (inference/tiny_code.py): enough to try the loop offline. Point it
 # at a real code model for real work, e.g. REDLINE_CODE_MODEL=Qwen/Qwen2.5-Coder-1.5B-Instruct.

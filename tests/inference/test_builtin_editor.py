@@ -63,3 +63,13 @@ def test_it_prefers_a_right_fix_to_the_error_and_good_text_to_a_slip(editor):
 def test_it_carries_its_recommended_minimum_edit_gain(editor):
     assert editor.default_min_edit_gain == MIN_EDIT_GAIN
     assert editor.min_edit_gain(GenerationSettings()) == MIN_EDIT_GAIN
+
+
+def test_on_an_ordinary_email_it_proposes_only_sensible_edits(editor):
+    email = ("Hi Sarah,\n\nI hope you recieve the invoice by friday. Their is a problem with the the order. "
+             "If you has any questions, let me know. I will be in the office untill 5 p.m. on Wednesday.\n\nThanks,\nPriya")
+    proposed = {(e.before, e.after) for e in revise(editor, email).edits}
+    wanted = {("recieve", "receive"), ("friday", "Friday"), ("Their", "There"), (" the", ""), ("the ", ""), ("has", "have"),
+              ("untill", "until")}
+    assert len(proposed & wanted) >= 5
+    assert proposed <= wanted  # nothing else: no "Hi Sarah,." and no name or correct word changed

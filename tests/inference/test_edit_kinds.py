@@ -2,7 +2,15 @@
 
 import pytest
 
-from inference.edit_kinds import classify_edit, document_word_counts, edit_intent, guard_verdict
+from inference.edit_kinds import (
+    ANY_GAIN,
+    REPEATED_WORD_MIN_GAIN,
+    REWORDING_MIN_GAIN,
+    classify_edit,
+    document_word_counts,
+    edit_intent,
+    guard_min_gain,
+)
 from inference.lexicon import confusable, is_english, plausible_respelling, same_word_family
 
 EMAIL = ("Hi Sarah, I hope you recieve the invoice by friday. Their is a problem with the the order, "
@@ -38,18 +46,18 @@ def test_the_kind_of_an_edit(before: str, after: str, kind: str) -> None:
 
 
 def test_the_guard_drops_non_words_and_holds_back_rewordings_under_a_grammar_fix() -> None:
-    assert guard_verdict(kind_of("invoice", "invicence"), strict=True) == "drop"
-    assert guard_verdict(kind_of("invoice", "invicence"), strict=False) == "drop"
-    assert guard_verdict(kind_of("Hi Sarah", "Hash"), strict=True) == "drop"  # two words gone, one come
-    assert guard_verdict(kind_of("hope", "want"), strict=True) == "needs_gain"
-    assert guard_verdict(kind_of("Hi Sarah", "Hash"), strict=False) == "keep"  # simplify may reword
+    assert guard_min_gain(kind_of("invoice", "invicence"), strict=True) is None
+    assert guard_min_gain(kind_of("invoice", "invicence"), strict=False) is None
+    assert guard_min_gain(kind_of("Hi Sarah", "Hash"), strict=True) is None  # two words gone, one come
+    assert guard_min_gain(kind_of("hope", "want"), strict=True) == REWORDING_MIN_GAIN
+    assert guard_min_gain(kind_of("Hi Sarah", "Hash"), strict=False) == ANY_GAIN  # simplify may reword
     for before, after in [("recieve", "receive"), ("Their", "There"), ("friday", "Friday"), ("has", "have")]:
-        assert guard_verdict(kind_of(before, after), strict=True) == "keep"
+        assert guard_min_gain(kind_of(before, after), strict=True) == ANY_GAIN
 
 
 def test_names_the_list_lacks_are_words_the_writer_meant() -> None:
     pray = kind_of("Priya", "Pray")
-    assert pray.protected_word and guard_verdict(pray, strict=True) == "needs_gain"
+    assert pray.protected_word and guard_min_gain(pray, strict=True) == REWORDING_MIN_GAIN
     assert kind_of("Lagos", "Lagos.").kind == "punctuation"
     # A word used elsewhere in the document may be written, though no list has it.
     text = "The Frobnitz is ready. Ship the frobnits today."
@@ -57,17 +65,28 @@ def test_names_the_list_lacks_are_words_the_writer_meant() -> None:
     assert classify_edit(text, start, start + 8, "Frobnitz", document_word_counts(text)).kind != "unknown_word"
 
 
+def test_a_misspelling_the_writer_repeats_is_still_a_misspelling() -> None:
+    text = "I will recieve it today. Did you recieve it?"
+    counts = document_word_counts(text)
+    start = text.index("recieve")
+    kind = classify_edit(text, start, start + 7, "receive", counts)
+    assert (kind.kind, kind.repeated_word, kind.protected_word) == ("spelling", True, False)
+    assert guard_min_gain(kind, strict=True) == REPEATED_WORD_MIN_GAIN
+    once = classify_edit(text[:24], start, start + 7, "receive", document_word_counts(text[:24]))
+    assert not once.repeated_word and guard_min_gain(once, strict=True) == ANY_GAIN
+
+
 def test_a_grammar_fix_never_drops_clauses_nor_changes_numbers() -> None:
     text = "The plumber is coming between 9 and 11 a.m. tomorrow, so someone needs to be home."
     counts = document_word_counts(text)
     start = text.index("m. tomorrow")
     clause = classify_edit(text, start, len(text), "", counts)
-    assert guard_verdict(clause, strict=True) == "drop"
+    assert guard_min_gain(clause, strict=True) is None
     start = text.index("9 and 11")
-    assert guard_verdict(classify_edit(text, start, start + 8, "10", counts), strict=True) == "drop"
+    assert guard_min_gain(classify_edit(text, start, start + 8, "10", counts), strict=True) is None
     question = "Are we still on for tomorrow?"
-    assert guard_verdict(classify_edit(question, len(question) - 1, len(question), ".", document_word_counts(question)),
-                         strict=True) == "needs_gain"
+    assert guard_min_gain(classify_edit(question, len(question) - 1, len(question), ".", document_word_counts(question)),
+                         strict=True) == REWORDING_MIN_GAIN
 
 
 @pytest.mark.parametrize(("before", "after", "instruction_intent", "intent"), [
@@ -99,3 +118,12 @@ def test_the_lexicon() -> None:
 def test_british_spellings_and_possessives_are_english() -> None:
     assert all(is_english(w) for w in ["favourite", "centre", "apologise", "colours", "travelled", "children's", "Sue's"])
     assert not any(is_english(w) for w in ["recieve", "seperate", "tommorow", "goverment"])
+
+
+def test_a_grammar_fix_never_piles_one_mark_on_another() -> None:
+    greeting = "Hi Sarah,"
+    piled = classify_edit(greeting, len(greeting), len(greeting), ".", document_word_counts(greeting))
+    assert piled.piles_marks and guard_min_gain(piled, strict=True) is None
+    sentence = "Hi Sarah how are you?"
+    comma = classify_edit(sentence, 8, 8, ",", document_word_counts(sentence))
+    assert not comma.piles_marks and guard_min_gain(comma, strict=True) == ANY_GAIN

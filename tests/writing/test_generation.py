@@ -120,16 +120,37 @@ def test_a_round_held_by_a_live_worker_is_skipped_and_taken_over_once_that_worke
     assert iteration.model_output is not None
 
 
+def generated_round(writer, text: str, django_capture_on_commit_callbacks) -> tuple[dict, set]:
+    """A new document's first round, generated: its settings and its proposals."""
+    doc = DocumentFactory(owner=writer, original_text=text, current_text=text)
+    services.iteration_generate(iteration_id=queued_round(doc, writer, django_capture_on_commit_callbacks).pk)
+    iteration = doc.iterations.get()
+    return iteration.generation_settings, {(p.start_char, p.end_char, p.before, p.after) for p in iteration.proposals.all()}
+
+
 def test_the_lexicon_guard_filters_what_the_model_proposes(writer, tiny_version, django_capture_on_commit_callbacks, settings):
     def proposals(guard: bool) -> tuple[dict, set]:
         settings.REDLINE_LEXICON_GUARD = guard
-        doc = DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT)
-        services.iteration_generate(iteration_id=queued_round(doc, writer, django_capture_on_commit_callbacks).pk)
-        iteration = doc.iterations.get()
-        return iteration.generation_settings, {(p.start_char, p.end_char, p.before, p.after) for p in iteration.proposals.all()}
+        return generated_round(writer, TEXT, django_capture_on_commit_callbacks)
 
     unguarded_settings, unguarded = proposals(False)
     guarded_settings, guarded = proposals(True)
     assert (unguarded_settings["lexicon_guard"], guarded_settings["lexicon_guard"]) == (False, True)
     # The same model and greedy decoding: the guard only takes away, and this random one rewords a lot.
     assert guarded < unguarded
+
+
+def test_the_word_lists_add_their_fixes_to_the_models_edits(writer, tiny_version, django_capture_on_commit_callbacks, settings):
+    text = "You should of seen it. Their are two of them. We have went home."
+    settings.REDLINE_LEXICON_GUARD = True  # the random model's own rewrites mostly go
+
+    def proposals(fixes: bool) -> tuple[dict, set]:
+        settings.REDLINE_WORD_LIST_FIXES = fixes
+        return generated_round(writer, text, django_capture_on_commit_callbacks)
+
+    plain_settings, plain = proposals(False)
+    fixed_settings, fixed = proposals(True)
+    assert (plain_settings["word_list_fixes"], fixed_settings["word_list_fixes"]) == (False, True)
+    # The model's edits stay; the lists add theirs only where the model left the words alone.
+    assert plain < fixed
+    assert {(before, after) for _, _, before, after in fixed - plain} <= {("of", "have"), ("Their", "There"), ("went", "gone")}

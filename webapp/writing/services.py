@@ -209,7 +209,8 @@ def _run_model(iteration: Iteration, memory: WriterMemory):
     version = iteration.model_version
     editor = load_editor_cached(version.base_model, version.adapter_path or None)
     generation = GenerationSettings(batch_size=settings.REDLINE_GENERATION_BATCH_SIZE,
-                                    lexicon_guard=settings.REDLINE_LEXICON_GUARD)
+                                    lexicon_guard=settings.REDLINE_LEXICON_GUARD,
+                                    word_list_fixes=settings.REDLINE_WORD_LIST_FIXES)
     job_id = iteration.job_id
 
     def on_progress(done: int, total: int) -> None:
