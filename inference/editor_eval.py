@@ -241,8 +241,9 @@ def write_builtin_card(model: str, results: dict[str, Any]) -> Path:
     return write_model_card(
         model, "Redline's built-in editor",
         f"A small offline model ({card['parameters'] / 1e6:.1f}M parameters) trained on this kind of machine, mostly "
-        "for spelling, doubled words, agreement, articles, confusions such as their/there, and capitals. It leaves "
-        "most text alone and misses many mistakes; it cannot rewrite for style, tone or a free instruction.",
+        "for spelling, doubled words, agreement, articles, confusions such as their/there, and capitals, with "
+        "Debian's word lists for spelling and names. It leaves most text alone and misses many mistakes (commas, "
+        "missing words); it cannot rewrite for style, tone or a free instruction.",
         [("edits that are right", pct(o["precision"])), ("mistakes it fixes", pct(o["recall"])),
          ("correct sentences left alone", pct(o["untouched"])), ("sentences made worse", pct(o["harm"]))],
         f"python -m inference.editor_eval --model {model} --suite everyday --part held_out "
