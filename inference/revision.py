@@ -102,15 +102,14 @@ def revise_document(
     prefixes = prompt_prefixes or [""] * len(spans)
     prompts = [prefix + model_input(prompt, text[start:end]) for prefix, (start, end) in zip(prefixes, spans)]
     revisions = editor.generate(prompts, settings, on_progress)
-    model_output, edits = revision_from_sentences(text, spans, revisions, intent)
+    _, edits = revision_from_sentences(text, spans, revisions, intent)
     grammar_fix = is_grammar_fix(prompt)
     if edits:
         edits = edits_to_propose(editor, text, spans, prompts, edits, settings, grammar_fix)
     if grammar_fix and settings.word_list_fixes:
         edits = sorted(edits + word_list_edits(editor, text, spans, prompts, edits, revisions, intent, settings),
                        key=lambda e: (e.start, e.end))
-    if edits:
-        model_output = apply_edits(text, edits)
+    model_output = apply_edits(text, edits)  # what is not proposed is not part of the model output
     return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started)
 
 
