@@ -127,18 +127,16 @@ def word_list_edits(
     fix's candidates, the one the model and the word's frequency rank first (its gain plus
     FREQUENCY_WEIGHT nats per e-fold of frequency), if its gain reaches WORD_LIST_MIN_GAIN or the
     fix is a sure pattern's."""
-    starts = [start for start, _ in spans]
-    edited: list[list[tuple[int, int]]] = [[] for _ in spans]
-    for e in edits:
-        i = bisect_right(starts, e.start) - 1
-        edited[i].append((e.start - spans[i][0], e.end - spans[i][0]))
-    found = [(i, fix) for i, (start, end) in enumerate(spans) for fix in word_fixes(text[start:end], edited[i])]
+    local = _local_edits(edits, spans)
+    found = [(i, fix) for i, (start, end) in enumerate(spans)
+             for fix in word_fixes(text[start:end], [(e.start, e.end) for e in local.get(i, [])])]
     if not found:
         return []
-    asks = [(prompts[i], text[spans[i][0]:spans[i][1]]) for i in sorted({i for i, _ in found})]
+    with_fixes = sorted({i for i, _ in found})
+    asks = [(prompts[i], text[spans[i][0]:spans[i][1]]) for i in with_fixes]
     asks += [(prompts[i], _with(text[spans[i][0]:spans[i][1]], fix, c)) for i, fix in found for c in fix.candidates]
     scores = editor.score([p for p, _ in asks], [o for _, o in asks], settings.batch_size)
-    as_written = dict(zip(sorted({i for i, _ in found}), scores))
+    as_written = dict(zip(with_fixes, scores))
     candidate_scores = iter(scores[len(as_written):])
     counts = document_word_counts(text)
     proposed = []
@@ -152,6 +150,16 @@ def word_list_edits(
         proposed.append(ProposedEdit("R", fix.start + spans[i][0], fix.end + spans[i][0], fix.before, best,
                                      edit_intent(kind, fix.before, best, intent), revisions[i].score, kind))
     return proposed
+
+
+def _local_edits(edits: list[ProposedEdit], spans: list[tuple[int, int]]) -> dict[int, list[ProposedEdit]]:
+    """Each sentence's edits (by index in `spans`, in order), with offsets within the sentence."""
+    starts = [start for start, _ in spans]
+    per_sentence: dict[int, list[ProposedEdit]] = {}
+    for e in edits:
+        i = bisect_right(starts, e.start) - 1
+        per_sentence.setdefault(i, []).append(replace(e, start=e.start - spans[i][0], end=e.end - spans[i][0]))
+    return per_sentence
 
 
 def _with(sentence: str, fix: WordFix, candidate: str) -> str:
@@ -169,15 +177,8 @@ def edits_to_propose(
 ) -> list[ProposedEdit]:
     """The edits of `text` that pass the lexicon guard and the minimum edit gain
     (sentence_edits_to_propose), in their order."""
-    starts = [start for start, _ in spans]
-    per_sentence: dict[int, list[ProposedEdit]] = {}
-    for edit in edits:
-        per_sentence.setdefault(bisect_right(starts, edit.start) - 1, []).append(edit)
-    items = []
-    for i, mine in per_sentence.items():
-        start, end = spans[i]
-        local = [replace(e, start=e.start - start, end=e.end - start) for e in mine]
-        items.append((prompts[i], text[start:end], local))
+    per_sentence = _local_edits(edits, spans)
+    items = [(prompts[i], text[spans[i][0]:spans[i][1]], local) for i, local in per_sentence.items()]
     kept = sentence_edits_to_propose(editor, items, settings, [grammar_fix] * len(items))
     return sorted(
         (replace(e, start=e.start + spans[i][0], end=e.end + spans[i][0]) for i, mine in zip(per_sentence, kept) for e in mine),
