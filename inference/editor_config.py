@@ -31,6 +31,8 @@ class EditorConfig:
     max_grad_norm: float = 1.0
     max_tokens: int = 96  # prompts and targets are each cut to this many tokens (the corpus's longest sentence is about 60)
     threads: int | None = None  # torch CPU threads; None keeps torch's default
+    device: str = "auto"  # auto: the GPU when torch sees one (inference.editor_train.training_device)
+    precision: str = "auto"  # auto: bf16 autocast on a GPU, fp32 on a CPU
     log_every: int = 50
     checkpoint_every: int = 0  # save a copy of the model every this many steps (0: never)
     # Data.
@@ -65,6 +67,9 @@ class EditorConfig:
         return asdict(self)
 
 
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")
+
 SIZES: dict[str, dict[str, Any]] = {
     # For tests: trains in seconds on Python's own reference text; its output is poor.
     "tiny": dict(
@@ -84,4 +89,8 @@ def editor_config(size: str = "small", **overrides: Any) -> EditorConfig:
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
     values = {**SIZES[size], **{k: v for k, v in overrides.items() if v is not None}}
+    if values.get("device", "auto") not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {values['device']!r}")
+    if values.get("precision", "auto") not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {values['precision']!r}")
     return replace(EditorConfig(size=size), **values)

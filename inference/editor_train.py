@@ -2,9 +2,9 @@
 
     python -m inference.editor_train --out var/models/redline-editor [--size small] [--steps N] [--seed 0]
 
-Builds the sentence corpus (inference.editor_data), a byte-level BPE tokenizer (4,096 tokens, with
-one token for each instruction prompt and for the "Revised:" cue), a
-small Llama from a config, and trains it on an endless, seeded stream of examples laid out
+Builds the sentence corpus (inference.editor_data), a byte-level BPE tokenizer trained on the same
+mix of domain and general sentences (4,096 tokens, with one token for each instruction prompt and
+for the "Revised:" cue), a small Llama from a config, and trains it on an endless, seeded stream of examples laid out
 exactly as the app prompts a causal model (inference.editor.format_causal_prompt):
 
     "<instruction>: <sentence>\nRevised: <target></s>"   (loss on " <target></s>" only)
@@ -13,6 +13,8 @@ A causal model, because TRL's SFT and DPO trainers (which retrain the active mod
 writers' decisions) train causal language models. Writes the model and tokenizer with
 save_pretrained (safetensors) and a training_card.json that records the configuration, data
 sizes, seed, steps and losses. The same seed, size and thread count give the same weights.
+With --checkpoint-every N, a run interrupted (a sitting's end) continues with --resume; on a GPU
+(--device auto finds it) the same recipe trains in bf16 autocast, a larger --size in minutes.
 """
 
 import argparse
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from inference.editor import GAIN_CONFIG_KEY, PLAIN_CAUSAL_TEMPLATE
-from inference.editor_config import SIZES, EditorConfig, editor_config
+from inference.editor_config import DEVICES, PRECISIONS, SIZES, EditorConfig, editor_config
 from inference.editor_data.examples import (
     Example,
     Resources,
@@ -115,8 +117,17 @@ def prompt_text(tokenizer: Any, example: Example) -> str:
     return format_causal_prompt(tokenizer, example.model_input)
 
 
-def tokenizer_texts(resources: Resources) -> list[str]:
-    return resources.corpus.train
+def tokenizer_texts(resources: Resources, config: EditorConfig) -> tuple[list[str], dict[str, int]]:
+    """What the tokenizer learns its merges from: the same mix the model trains on, the domain's
+    sentences and, when there is an everyday phase, the general ones (so that everyday words are
+    not cut into the pieces of Python documentation's); with how many of each."""
+    texts = list(resources.corpus.train)
+    general: list[str] = []
+    if config.everyday_steps:
+        from inference.editor_data.general import general_sentences
+
+        general = general_sentences(config.everyday_sources, exclude=_suite_sentences())
+    return texts + general, {"domain": len(texts), "general": len(general)}
 
 
 def batches(stream: TrainingStream, batch_size: int, pool: int = 8) -> Iterator[list[Example]]:
@@ -195,6 +206,12 @@ def _lr_factor(step: int, steps: int, warmup_steps: int, min_lr_ratio: float) ->
     return min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+PHASES = ("one", "drill", "everyday")
+TRAINER_STATE = "trainer_state.pt"
+# Settings that say where and how often, not what is learnt: a run may resume with others.
+RUN_ONLY_FIELDS = {"log_every", "checkpoint_every", "threads", "device", "precision"}
+
+
 def train(
     config: EditorConfig,
     out: str | Path,
@@ -202,19 +219,23 @@ def train(
     resources: Resources | None = None,
     start_from: str | Path | None = None,
     everyday_from: str | Path | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Trains a model as `config` says and saves it into `out`; returns the training card.
 
-    Two phases: phase 1 from scratch (config.steps), then the spelling drill (config.drill_steps)
-    from phase 1's weights with a fresh optimizer and a stream of its own. `start_from` is a
-    saved phase-1 model of the same configuration (its card must say so): phase 1 is skipped, and
-    the result is the same as a run of both. With config.checkpoint_every, copies are saved on the
-    way into `out`/checkpoints/step-N (drill-N in the drill), to evaluate a long run as it goes.
+    Phase 1 from scratch (config.steps); phase 2, the spelling drill (config.drill_steps), from
+    phase 1's weights with a fresh optimizer and a stream of its own; phase 3, everyday English
+    (config.everyday_steps), from the drill's weights on general sentences
+    (inference.editor_data.general) beside the domain's. `start_from` is a saved phase-1 model of
+    the same configuration (its card must say so): phase 1 is skipped, and the result is the same
+    as a run of both. `everyday_from` is a saved model that has had both earlier phases (the
+    shipped one): only phase 3 runs, from it.
 
-    Phase 3, everyday English (config.everyday_steps), follows from the drill's weights on a
-    corpus of general sentences (inference.editor_data.general) beside the domain's.
-    `everyday_from` is a saved model that has had both earlier phases (the shipped one): only
-    phase 3 runs, from it."""
+    With config.checkpoint_every, copies are saved on the way into `out`/checkpoints/step-N
+    (drill-N, everyday-N in the later phases) and at the end of each phase; the newest one also
+    holds the optimizer's state. `resume` continues from it, mid-phase or between phases, with the
+    weights an uninterrupted run would have reached (same device); with no checkpoint in `out`
+    the run starts as it would without `resume`."""
     import numpy as np
     import torch
 
@@ -226,43 +247,49 @@ def train(
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
     out = Path(out)
+    device, autocast_dtype = training_device(config)
 
     if resources is None:
         resources = load_resources(config.sources)
-    phases: dict[str, Any] = {}
-    if everyday_from is not None:
+    phases: dict[str, Any] = {}  # the finished phases' figures
+    resumed = _latest_checkpoint(out, config) if resume else None
+    tokenizer_counts: dict[str, int] = {}
+    if resumed is not None:
+        model, tokenizer, state = resumed
+        phases, tokenizer_counts = state["phases"], state["tokenizer_texts"]
+        log({"event": "resume", "phase": state["phase"], "step": state["step"], "from": state["path"]})
+    elif everyday_from is not None:
         model, tokenizer, phases = _load_drilled(Path(everyday_from))
         log({"event": "start", "from": str(everyday_from), "parameters": _parameters(model), "vocab": len(tokenizer)})
-    elif start_from is None:
-        stream = TrainingStream(resources, seed=config.seed, mix=config.mix, synthetic_share=config.synthetic_typo_share)
-        tokenizer = build_tokenizer(tokenizer_texts(resources), config.vocab_size)
-        model = build_model(config, tokenizer)
-        log({"event": "start", "parameters": _parameters(model), "vocab": len(tokenizer), **resources.corpus.sizes(),
-             "data_seconds": round(time.perf_counter() - started, 1)})
-        phases["one"] = _train_phase(model, tokenizer, stream, config, out, log, "one", config.steps,
-                                     config.learning_rate, config.warmup_steps)
-    else:
+    elif start_from is not None:
         model, tokenizer, phases["one"] = _load_phase_one(config, Path(start_from))
         log({"event": "start", "from": str(start_from), "parameters": _parameters(model), "vocab": len(tokenizer)})
-    if config.drill_steps and everyday_from is None:
-        torch.manual_seed(config.seed + 1)
-        drill_stream = TrainingStream(resources, seed=config.seed + 1, mix=config.drill_mix,
-                                      synthetic_share=config.synthetic_typo_share,
-                                      typos_per_sentence=config.drill_typos_per_sentence)
-        phases["drill"] = _train_phase(model, tokenizer, drill_stream, config, out, log, "drill", config.drill_steps,
-                                       config.drill_learning_rate, config.drill_warmup_steps)
+    else:
+        texts, tokenizer_counts = tokenizer_texts(resources, config)
+        tokenizer = build_tokenizer(texts, config.vocab_size)
+        model = build_model(config, tokenizer)
+        log({"event": "start", "parameters": _parameters(model), "vocab": len(tokenizer), **resources.corpus.sizes(),
+             "tokenizer_texts": tokenizer_counts, "device": device,
+             "data_seconds": round(time.perf_counter() - started, 1)})
+    model.to(device)
+    run = _PhaseRun(model, tokenizer, config, out, log, device, autocast_dtype, phases, tokenizer_counts)
     general: dict[str, int] = {}
-    if config.everyday_steps and (config.drill_steps or everyday_from is not None):  # phase 3 follows the drill
-        torch.manual_seed(config.seed + 2)
-        everyday_resources, general = everyday_resources_for(resources, config)
-        log({"event": "everyday", "general_sentences": general})
-        everyday_stream = TrainingStream(everyday_resources, seed=config.seed + 2, mix=config.everyday_mix,
-                                         synthetic_share=config.synthetic_typo_share,
-                                         typos_per_sentence=config.drill_typos_per_sentence)
-        phases["everyday"] = _train_phase(model, tokenizer, everyday_stream, config, out, log, "everyday",
-                                          config.everyday_steps, config.everyday_learning_rate,
-                                          config.everyday_warmup_steps)
+    for offset, phase in enumerate(PHASES):
+        if phase in phases or not _phase_follows(phase, config, phases):
+            continue
+        if offset:
+            torch.manual_seed(config.seed + offset)
+        phase_resources = resources
+        if phase == "everyday":
+            phase_resources, general = everyday_resources_for(resources, config)
+            log({"event": "everyday", "general_sentences": general})
+        stream = _phase_stream(phase, phase_resources, config, config.seed + offset)
+        state = resumed[2] if resumed is not None and resumed[2]["phase"] == phase else None
+        phases[phase] = run.phase(phase, stream, state)
+    if "everyday" in phases and not general:  # it finished before a resume
+        general = everyday_resources_for(resources, config)[1]
     model.eval()
+    model.to("cpu")  # the weights are saved, and shipped, in float32 whatever trained them
     setattr(model.generation_config, GAIN_CONFIG_KEY, MIN_EDIT_GAIN)  # the app reads it (Editor.default_min_edit_gain)
     model.generation_config._from_model_config = False  # else loading it drops the settings that are not transformers'
 
@@ -281,6 +308,7 @@ def train(
             "phrase_pairs": {task: {"train": len(tr), "held_out": len(ho)} for task, (tr, ho) in resources.phrase_pairs.items()},
             "general_sentences": general,
             "general_licences": GENERAL_LICENCES,
+            "tokenizer_texts": tokenizer_counts,
             "examples_seen": sum(p["steps"] for p in phases.values()) * config.batch_size,
         },
         "seed": config.seed,
@@ -291,6 +319,8 @@ def train(
         "final_loss": last["final_loss"],
         "train_seconds": round(sum(p["train_seconds"] for p in phases.values()), 1),
         "total_seconds": round(time.perf_counter() - started, 1),
+        "device": device,
+        "autocast": str(autocast_dtype).removeprefix("torch.") if autocast_dtype else None,
         "torch_threads": torch.get_num_threads(),
     }
     (out / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
@@ -298,66 +328,178 @@ def train(
     return card
 
 
+def training_device(config: EditorConfig) -> tuple[str, Any]:
+    """The device to train on and the autocast dtype (None: plain float32). "auto" trains on the
+    GPU in bfloat16 when there is one (float32 master weights, bf16 matmuls), else on the CPU in
+    float32; bf16 can be asked for on a CPU too (slower there, but it runs the GPU's code path)."""
+    import torch
+
+    device = config.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for, but torch sees no GPU on this machine")
+    precision = config.precision
+    if precision == "auto":
+        precision = "bf16" if device == "cuda" else "fp32"
+    return device, (torch.bfloat16 if precision == "bf16" else None)
+
+
+def _phase_follows(phase: str, config: EditorConfig, done: dict[str, Any]) -> bool:
+    """Whether `phase` runs after the phases in `done` (the drill follows phase 1, phase 3 the drill)."""
+    if phase == "one":
+        return True
+    if phase == "drill":
+        return config.drill_steps > 0 and "one" in done
+    return config.everyday_steps > 0 and "drill" in done
+
+
+def _phase_stream(phase: str, resources: Resources, config: EditorConfig, seed: int) -> TrainingStream:
+    if phase == "one":
+        return TrainingStream(resources, seed=seed, mix=config.mix, synthetic_share=config.synthetic_typo_share)
+    return TrainingStream(resources, seed=seed, mix=config.drill_mix if phase == "drill" else config.everyday_mix,
+                          synthetic_share=config.synthetic_typo_share,
+                          typos_per_sentence=config.drill_typos_per_sentence)
+
+
 def _parameters(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _train_phase(model: Any, tokenizer: Any, stream: TrainingStream, config: EditorConfig, out: Path,
-                 log: Callable[[dict[str, Any]], None], phase: str, steps: int, learning_rate: float,
-                 warmup_steps: int) -> dict[str, Any]:
-    """`steps` steps of AdamW with linear warm-up and cosine decay; the phase's figures."""
+class _PhaseRun:
+    """What the phases of one run share: the model, where it trains, and where it checkpoints."""
+
+    def __init__(self, model: Any, tokenizer: Any, config: EditorConfig, out: Path,
+                 log: Callable[[dict[str, Any]], None], device: str, autocast_dtype: Any,
+                 done: dict[str, Any], tokenizer_counts: dict[str, int]):
+        self.model, self.tokenizer, self.config, self.out, self.log = model, tokenizer, config, out, log
+        self.device, self.autocast_dtype = device, autocast_dtype
+        self.done, self.tokenizer_counts = done, tokenizer_counts
+
+    def phase(self, phase: str, stream: TrainingStream, state: dict[str, Any] | None) -> dict[str, Any]:
+        """The phase's steps of AdamW with linear warm-up and cosine decay, from `state` (a
+        checkpoint's) if given; the phase's figures."""
+        import torch
+
+        config, model = self.config, self.model
+        steps, learning_rate, warmup_steps = _schedule(phase, config)
+        decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+        no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+        optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=learning_rate, betas=(0.9, 0.98), eps=1e-8,
+        )
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: _lr_factor(step, steps, warmup_steps, config.min_lr_ratio)
+        )
+        batch_stream = batches(stream, config.batch_size)
+        split_words = config.drill_split_words if phase in ("drill", "everyday") else 0.0
+        split_rng = random.Random(f"{config.seed}:{phase}:split-words")
+        first, losses, smoothed, seconds_before = 1, [], None, 0.0
+        seconds = seconds_before
+        if state is not None:
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["torch_rng"])
+            first, losses, smoothed, seconds_before = state["step"] + 1, state["losses"], state["smoothed"], state["seconds"]
+            for _ in range(state["step"]):  # the stream is seeded: replayed, it stands where the run left it
+                encode_batch(self.tokenizer, next(batch_stream), config.max_tokens, split_words, split_rng)
+
+        model.train()
+        started = time.perf_counter()
+        for step in range(first, steps + 1):
+            batch = encode_batch(self.tokenizer, next(batch_stream), config.max_tokens, split_words, split_rng)
+            batch = {name: tensor.to(self.device) for name, tensor in batch.items()}
+            with torch.autocast(self.device, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
+                loss = model(**batch).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            value = loss.item()
+            losses.append(value)
+            smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
+            seconds = seconds_before + time.perf_counter() - started
+            if config.checkpoint_every and (step % config.checkpoint_every == 0 or step == steps):
+                self._checkpoint(phase, step, {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                                               "torch_rng": torch.get_rng_state(), "losses": losses,
+                                               "smoothed": smoothed, "seconds": seconds})
+            if step % config.log_every == 0 or step == steps:
+                done_here = step - first + 1
+                self.log({"event": "step", "phase": phase, "step": step, "loss": round(smoothed, 4),
+                          "lr": scheduler.get_last_lr()[0], "steps_per_s": round(done_here / (seconds - seconds_before), 3),
+                          "elapsed_s": round(seconds, 1)})
+        tail = losses[-min(len(losses), 100):]
+        return {"steps": steps, "final_loss": round(sum(tail) / len(tail), 4),
+                "train_seconds": round(seconds_before + time.perf_counter() - started, 1)}
+
+    def _checkpoint(self, phase: str, step: int, trainer: dict[str, Any]) -> None:
+        """Saves the model into checkpoints/<phase>-<step>, with the trainer's state; older
+        checkpoints keep their weights (to evaluate a run as it goes) but lose that state."""
+        import torch
+
+        prefix = "step" if phase == "one" else phase
+        path = self.out / "checkpoints" / f"{prefix}-{step}"
+        self.model.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)
+        steps = _schedule(phase, self.config)[0]
+        done = dict(self.done)
+        if step == steps:  # the phase is over: a resume starts the next one
+            tail = trainer["losses"][-min(len(trainer["losses"]), 100):]
+            done[phase] = {"steps": steps, "final_loss": round(sum(tail) / len(tail), 4),
+                           "train_seconds": round(trainer["seconds"], 1)}
+        state = {**trainer, "phase": phase, "step": step, "phases": done, "config": _learning_fields(self.config),
+                 "tokenizer_texts": self.tokenizer_counts, "order": (PHASES.index(phase), step)}
+        torch.save(state, path / TRAINER_STATE)
+        for older in (self.out / "checkpoints").glob(f"*/{TRAINER_STATE}"):
+            if older.parent != path:
+                older.unlink()
+        self.log({"event": "checkpoint", "phase": phase, "step": step, "path": str(path)})
+
+
+def _schedule(phase: str, config: EditorConfig) -> tuple[int, float, int]:
+    """(steps, peak learning rate, warm-up steps) of a phase."""
+    if phase == "one":
+        return config.steps, config.learning_rate, config.warmup_steps
+    if phase == "drill":
+        return config.drill_steps, config.drill_learning_rate, config.drill_warmup_steps
+    return config.everyday_steps, config.everyday_learning_rate, config.everyday_warmup_steps
+
+
+def _learning_fields(config: EditorConfig) -> dict[str, Any]:
+    """The configuration as JSON would give it back, without the fields that only say where and how often."""
+    return {k: v for k, v in json.loads(json.dumps(config.as_dict())).items() if k not in RUN_ONLY_FIELDS}
+
+
+def _latest_checkpoint(out: Path, config: EditorConfig) -> tuple[Any, Any, dict[str, Any]] | None:
+    """The model, tokenizer and trainer state of the newest checkpoint in `out`, or None if it has none.
+    A checkpoint of other settings is an error, not a fresh start: the run would silently mix two."""
     import torch
+    from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=learning_rate, betas=(0.9, 0.98), eps=1e-8,
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: _lr_factor(step, steps, warmup_steps, config.min_lr_ratio)
-    )
-
-    model.train()
-    started = time.perf_counter()
-    smoothed = None
-    losses: list[float] = []
-    batch_stream = batches(stream, config.batch_size)
-    split_words = config.drill_split_words if phase in ("drill", "everyday") else 0.0
-    split_rng = random.Random(f"{config.seed}:{phase}:split-words")
-    checkpoint_prefix = "step" if phase == "one" else phase
-    for step in range(1, steps + 1):
-        batch = encode_batch(tokenizer, next(batch_stream), config.max_tokens, split_words, split_rng)
-        loss = model(**batch).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        value = loss.item()
-        losses.append(value)
-        smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
-        if config.checkpoint_every and step % config.checkpoint_every == 0 and step < steps:
-            checkpoint = out / "checkpoints" / f"{checkpoint_prefix}-{step}"
-            model.save_pretrained(checkpoint)
-            tokenizer.save_pretrained(checkpoint)
-            log({"event": "checkpoint", "phase": phase, "step": step, "path": str(checkpoint)})
-        if step % config.log_every == 0 or step == steps:
-            elapsed = time.perf_counter() - started
-            log({"event": "step", "phase": phase, "step": step, "loss": round(smoothed, 4), "lr": scheduler.get_last_lr()[0],
-                 "steps_per_s": round(step / elapsed, 3), "elapsed_s": round(elapsed, 1)})
-    tail = losses[-min(len(losses), 100):]
-    return {"steps": steps, "final_loss": round(sum(tail) / len(tail), 4), "train_seconds": round(time.perf_counter() - started, 1)}
+    found = sorted(out.glob(f"checkpoints/*/{TRAINER_STATE}"))
+    if not found:
+        return None
+    states = [(torch.load(path, weights_only=True), path.parent) for path in found]
+    state, path = max(states, key=lambda pair: tuple(pair[0]["order"]))
+    wanted = _learning_fields(config)
+    differ = sorted(k for k in set(wanted) | set(state["config"]) if wanted.get(k) != state["config"].get(k))
+    if differ:
+        raise ValueError(f"the checkpoint in {path} was trained with other settings ({', '.join(differ)}); "
+                         "resume with the same ones, or train into another directory")
+    model = LlamaForCausalLM.from_pretrained(path)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(path)
+    return model, tokenizer, {**state, "path": str(path)}
 
 
 def everyday_resources_for(resources: Resources, config: EditorConfig) -> tuple[Resources, dict[str, int]]:
     """The everyday phase's resources: the general sentences (each config.everyday_repeat times)
     and the domain's training sentences; the suite's sentences are kept out (general_sentences)."""
     from inference.editor_data.corpus import Corpus
-    from inference.editor_data.everyday import load_suite
     from inference.editor_data.general import general_sentences
 
-    suite = [s.source for s in load_suite()] + [s.target for s in load_suite()]
+    suite = _suite_sentences()
     counts = {}
     found: list[str] = []
     for source in config.everyday_sources:
@@ -366,6 +508,14 @@ def everyday_resources_for(resources: Resources, config: EditorConfig) -> tuple[
         found += mine
     corpus = Corpus(sorted(found * config.everyday_repeat + resources.corpus.train), resources.corpus.held_out)
     return Resources(corpus, resources.misspellings, resources.phrase_pairs), counts
+
+
+def _suite_sentences() -> list[str]:
+    """Every sentence of the everyday evaluation suite, as written and as corrected: kept out of training."""
+    from inference.editor_data.everyday import load_suite
+
+    suite = load_suite()
+    return [s.source for s in suite] + [s.target for s in suite]
 
 
 def _load_drilled(path: Path) -> tuple[Any, Any, dict[str, Any]]:
@@ -414,7 +564,7 @@ def _print_record(record: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Train Redline's built-in editor model (CPU, offline).")
+    parser = argparse.ArgumentParser(description="Train Redline's built-in editor model (offline; CPU or GPU).")
     parser.add_argument("--out", required=True, help="directory to save the model, tokenizer and training card in")
     parser.add_argument("--size", choices=list(SIZES), default="small")
     parser.add_argument("--steps", type=int, help="training steps (default: the size's)")
@@ -426,12 +576,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--everyday-steps", type=int, help="steps of phase 3, everyday English (default: the size's; 0: none)")
     parser.add_argument("--everyday-from", help="a saved model that has had the drill (the shipped one): run only phase 3 from it")
     parser.add_argument("--checkpoint-every", type=int, help="also save the model every N steps, into OUT/checkpoints/")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the newest checkpoint in OUT (with the same settings); none there: start")
+    parser.add_argument("--device", choices=DEVICES, help="where to train (default auto: the GPU when there is one)")
+    parser.add_argument("--precision", choices=PRECISIONS, help="default auto: bf16 autocast on a GPU, fp32 on a CPU")
     args = parser.parse_args(argv)
-    config = editor_config(args.size, steps=args.steps, seed=args.seed, batch_size=args.batch_size, threads=args.threads,
-                           checkpoint_every=args.checkpoint_every, drill_steps=args.drill_steps,
-                           everyday_steps=args.everyday_steps)
     try:
-        train(config, args.out, on_log=_print_record, start_from=args.start_from, everyday_from=args.everyday_from)
+        config = editor_config(args.size, steps=args.steps, seed=args.seed, batch_size=args.batch_size,
+                               threads=args.threads, checkpoint_every=args.checkpoint_every,
+                               drill_steps=args.drill_steps, everyday_steps=args.everyday_steps,
+                               device=args.device, precision=args.precision)
+        train(config, args.out, on_log=_print_record, start_from=args.start_from, everyday_from=args.everyday_from,
+              resume=args.resume)
     except ValueError as error:
         parser.error(str(error))
 

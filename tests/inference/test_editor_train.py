@@ -139,3 +139,85 @@ def test_split_words_come_in_two_pieces_that_still_spell_the_prompt(trained: Pat
     assert encode_batch(tokenizer, [example], 256, split_words=1e-9, rng=random.Random(0))["input_ids"][0].tolist() == plain
     with pytest.raises(ValueError, match="seeded rng"):
         encode_batch(tokenizer, [example], 256, split_words=0.5)
+
+
+class Interrupted(Exception):
+    """Stands for the end of a sitting: the process stops right after a checkpoint."""
+
+
+def _interrupt_at(phase: str, step: int):
+    def on_log(record: dict) -> None:
+        if record["event"] == "checkpoint" and (record["phase"], record["step"]) == (phase, step):
+            raise Interrupted
+
+    return on_log
+
+
+@pytest.mark.parametrize("phase, step", [("drill", 4), ("one", 6)])  # mid-phase; between phases
+def test_a_resumed_run_gives_the_weights_of_an_uninterrupted_one(tmp_path: Path, phase: str, step: int):
+    resources = load_resources(sources=("pydoc",))
+    config = editor_config("tiny", steps=6, drill_steps=6, everyday_steps=3, checkpoint_every=4)
+    whole = train(config, tmp_path / "whole", resources=resources)
+    with pytest.raises(Interrupted):
+        train(config, tmp_path / "cut", resources=resources, on_log=_interrupt_at(phase, step))
+    assert not (tmp_path / "cut" / "model.safetensors").exists()
+    records: list[dict] = []
+    resumed = train(config, tmp_path / "cut", resources=resources, resume=True, on_log=records.append)
+    assert records[0] == {"event": "resume", "phase": phase, "step": step,
+                          "from": str(tmp_path / "cut" / "checkpoints" / f"{'step' if phase == 'one' else phase}-{step}")}
+    assert (tmp_path / "cut" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
+    assert resumed["final_loss"] == whole["final_loss"]
+    assert {name: p["steps"] for name, p in resumed["phases"].items()} == {"one": 6, "drill": 6, "everyday": 3}
+    assert resumed["data"]["general_sentences"] == whole["data"]["general_sentences"]
+    assert len(list((tmp_path / "cut" / "checkpoints").glob("*/trainer_state.pt"))) == 1  # only the newest keeps it
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings_and_starts_when_there_is_none(tmp_path: Path):
+    resources = load_resources(sources=("pydoc",))
+    config = editor_config("tiny", steps=4, drill_steps=0, everyday_steps=0, checkpoint_every=2)
+    with pytest.raises(Interrupted):
+        train(config, tmp_path / "cut", resources=resources, on_log=_interrupt_at("one", 2))
+    with pytest.raises(ValueError, match=r"other settings \(learning_rate\)"):
+        train(editor_config("tiny", steps=4, drill_steps=0, everyday_steps=0, learning_rate=0.01),
+              tmp_path / "cut", resources=resources, resume=True)
+    fresh = train(config, tmp_path / "fresh", resources=resources, resume=True)  # nothing to resume: a plain run
+    assert fresh["phases"]["one"]["steps"] == 4 and "from" not in fresh["phases"]["one"]
+    # a resume may change where and how often: threads, logging, checkpoints
+    again = editor_config("tiny", steps=4, drill_steps=0, everyday_steps=0, checkpoint_every=3, threads=1, log_every=1)
+    assert train(again, tmp_path / "cut", resources=resources, resume=True)["phases"]["one"]["steps"] == 4
+
+
+def test_bf16_autocast_runs_the_gpu_code_path_and_cuda_needs_a_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import math
+
+    import torch
+
+    resources = load_resources(sources=("pydoc",))
+    card = train(editor_config("tiny", steps=3, drill_steps=0, everyday_steps=0, precision="bf16"), tmp_path / "bf16",
+                 resources=resources)
+    plain = train(editor_config("tiny", steps=3, drill_steps=0, everyday_steps=0), tmp_path / "fp32", resources=resources)
+    assert (card["device"], card["autocast"], plain["autocast"]) == ("cpu", "bfloat16", None)
+    assert math.isfinite(card["final_loss"])
+    assert (tmp_path / "bf16" / "model.safetensors").read_bytes() != (tmp_path / "fp32" / "model.safetensors").read_bytes()
+    assert load_editor(str(tmp_path / "bf16")).model.dtype == torch.float32  # saved and shipped in float32
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no GPU"):
+        train(editor_config("tiny", steps=1, device="cuda"), tmp_path / "x", resources=resources)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        editor_config("tiny", precision="fp8")
+
+
+def test_the_tokenizer_learns_from_the_everyday_sentences_too(trained: Path):
+    from inference.editor_data.everyday import load_suite
+    from inference.editor_train import build_tokenizer, tokenizer_texts
+
+    card = json.loads((trained / CARD_NAME).read_text())
+    assert card["data"]["tokenizer_texts"]["general"] > 1000 and card["data"]["tokenizer_texts"]["domain"] > 0
+    resources = load_resources(sources=("pydoc",))
+    config = editor_config("tiny")
+    mixed = load_editor(str(trained)).tokenizer
+    domain_only = build_tokenizer(resources.corpus.train, config.vocab_size)
+    assert tokenizer_texts(resources, editor_config("tiny", everyday_steps=0))[1]["general"] == 0
+    everyday = [s.target for s in load_suite("held_out")]
+    tokens = lambda tokenizer: sum(len(ids) for ids in tokenizer(everyday, add_special_tokens=False)["input_ids"])  # noqa: E731
+    assert tokens(mixed) < 0.95 * tokens(domain_only)  # everyday words come in fewer pieces
