@@ -37,6 +37,7 @@ from inference.diffing import EditAction, apply_edits, diff_words
 from inference.editor import Editor, GenerationSettings
 from inference.editor_data import noise
 from inference.editor_data.corpus import SOURCES
+from inference.editor_data.everyday import PARTS, load_suite
 from inference.editor_data.examples import (
     CLEAN_TASKS,
     Example,
@@ -44,7 +45,6 @@ from inference.editor_data.examples import (
     eval_sets,
     load_resources,
 )
-from inference.editor_data.everyday import PARTS, load_suite
 from inference.everyday_eval import evaluate_everyday, format_everyday
 from inference.instructions import INSTRUCTIONS
 from inference.revision import revise_document

@@ -15,7 +15,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from webapp.coding import io, selectors, services
-from webapp.coding.errors import CodingError
 from webapp.coding.models import CodeTest, CodingIteration, Execution
 from webapp.coding.serializers import (
     CandidateDecisionSerializer,
@@ -32,7 +31,7 @@ from webapp.coding.serializers import (
     TestCodeInput,
 )
 from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
-from webapp.writing.serializers import ErrorSerializer, VerdictInput
+from webapp.core.serializers import ErrorSerializer, VerdictInput
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 CONFLICT = {**ERRORS, 409: ErrorSerializer}
@@ -47,7 +46,6 @@ class CodingAPIView(AppAPIView):
     """Reads need no permission beyond seeing the problem, which the selectors check (404)."""
 
     permission_message = "Only developers and admins can work on code."
-    error_class = CodingError
 
 
 # Reads that selectors.py does not have (yet): the rounds of a problem, a test's decision history,

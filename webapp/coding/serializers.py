@@ -18,7 +18,7 @@ from webapp.coding.selectors import (
     problem_tests,
     verdict_of,
 )
-from webapp.writing.serializers import JobProgressSerializer
+from webapp.core.serializers import JobProgressSerializer
 
 # Output fields whose name another model uses with other choices (status, verdict, source) are
 # plain strings, so that the schema names each enum once (drf-spectacular warns on colliding enum names).

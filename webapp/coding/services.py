@@ -7,7 +7,6 @@ inference.sandbox, never in a web or worker process.
 """
 
 import hashlib
-import logging
 
 from django.conf import settings
 from django.db import transaction
@@ -26,12 +25,10 @@ from webapp.coding.models import (
     Source,
     Verdict,
 )
-from webapp.core.locks import advisory_lock
 from webapp.core.services import job_create, job_finish, job_progress, job_start
+from webapp.core.worker import claimed_job_run, error_text
 from webapp.training.models import ModelVersion
 from webapp.training.services import model_version_active
-
-logger = logging.getLogger(__name__)
 
 MAX_STATEMENT_CHARS = 20_000
 MAX_CODE_CHARS = 20_000
@@ -161,19 +158,12 @@ def _fail(iteration: CodingIteration, reason: str) -> None:
 def iteration_generate(*, iteration_id: int) -> None:
     """Generate the round's candidates and tests (worker side, `gpu` queue), then send its
     execution. A failure is recorded on the round and its job; the worker carries on."""
-    with advisory_lock(GENERATE_LOCK, iteration_id) as held:
-        if not held:
-            return
-        iteration = _claim(iteration_id, (CodingIteration.Status.QUEUED,), CodingIteration.Status.GENERATING, "Loading the model")
-        if iteration is None:
-            return
-        try:
-            candidates, tests, settings_used, seconds = _generate(iteration)
-        except Exception as exc:  # a failed round must say why and leave the worker running
-            logger.exception("generation failed for coding iteration %s", iteration_id)
-            _fail(iteration, str(exc) or exc.__class__.__name__)
-            return
-        _store_generation(iteration, candidates, tests, settings_used, seconds)
+    claimed_job_run(
+        lock=GENERATE_LOCK, key=iteration_id,
+        claim=lambda pk: _claim(pk, (CodingIteration.Status.QUEUED,), CodingIteration.Status.GENERATING, "Loading the model"),
+        work=_generate, fail=lambda iteration, exc: _fail(iteration, error_text(exc)),
+        store=lambda iteration, result: _store_generation(iteration, *result),
+    )
 
 
 def _generate(iteration: CodingIteration):
@@ -252,17 +242,11 @@ def _send_execution(iteration_id: int) -> None:
 def iteration_execute(*, iteration_id: int) -> None:
     """Run every candidate of the round that compiles against every test of the problem that
     compiles, each pair in its own sandboxed process, as a new run (worker side, `default` queue)."""
-    with advisory_lock(EXECUTE_LOCK, iteration_id) as held:
-        if not held:
-            return
-        iteration = _claim(iteration_id, (CodingIteration.Status.EXECUTING,), CodingIteration.Status.EXECUTING, "Running the tests")
-        if iteration is None:
-            return
-        try:
-            _execute(iteration)
-        except Exception as exc:
-            logger.exception("execution failed for coding iteration %s", iteration_id)
-            _fail(iteration, f"The sandbox could not run the code: {exc}")
+    claimed_job_run(
+        lock=EXECUTE_LOCK, key=iteration_id,
+        claim=lambda pk: _claim(pk, (CodingIteration.Status.EXECUTING,), CodingIteration.Status.EXECUTING, "Running the tests"),
+        work=_execute, fail=lambda iteration, exc: _fail(iteration, f"The sandbox could not run the code: {exc}"),
+    )
 
 
 def _execute(iteration: CodingIteration) -> None:

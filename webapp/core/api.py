@@ -2,11 +2,12 @@
 
 import json
 
-from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from webapp.core.errors import DomainError
 
 
 class JSONLinesRenderer(BaseRenderer):
@@ -37,15 +38,17 @@ class RequiredPermission(BasePermission):
 
 
 class AppAPIView(APIView):
-    """An app's API view: authenticated, `required` permissions per method, and the app's
-    `error_class` answered as {"detail": message} with its status_code (400 without one)."""
+    """An app's API view: authenticated, `required` permissions per method, and a DomainError
+    (webapp.core.errors) answered as {"detail": message} with its status_code."""
 
     permission_classes = [IsAuthenticated, RequiredPermission]
     required: dict[str, str] = {}
     permission_message = "You do not have permission to do this."
-    error_class: type[Exception] | None = None
 
     def handle_exception(self, exc):
-        if self.error_class and isinstance(exc, self.error_class):
-            return Response({"detail": str(exc)}, status=getattr(exc, "status_code", status.HTTP_400_BAD_REQUEST))
+        if isinstance(exc, DomainError):
+            return Response(self.error_body(exc), status=exc.status_code)
         return super().handle_exception(exc)
+
+    def error_body(self, exc: DomainError) -> dict:
+        return {"detail": str(exc)}

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
 from webapp.core.models import Job
+from webapp.core.serializers import ErrorSerializer, JobProgressSerializer
 from webapp.preferences import io, selectors, services
 from webapp.preferences.errors import PreferenceError
 from webapp.preferences.serializers import (
@@ -36,7 +37,6 @@ from webapp.preferences.serializers import (
     ResolveInput,
 )
 from webapp.training.models import ModelVersion
-from webapp.writing.serializers import ErrorSerializer, JobProgressSerializer
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 CONFLICT = {**ERRORS, 409: ErrorSerializer}
@@ -45,7 +45,6 @@ VIEW = "preferences.view_comparison"
 
 class PreferenceAPIView(AppAPIView):
     permission_message = "Only annotators and admins can work on comparisons."
-    error_class = PreferenceError
 
     def get_serializer_context(self) -> dict:
         return {"sees_all": selectors.sees_all(self.request.user)}

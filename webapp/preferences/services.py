@@ -9,7 +9,6 @@ annotators pulling at once do not wait on each other.
 """
 
 import hashlib
-import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,9 +18,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from webapp.core.locks import advisory_lock
 from webapp.core.models import Job
 from webapp.core.services import job_create, job_finish, job_progress, job_start
+from webapp.core.worker import claimed_job_run, error_text
 from webapp.preferences import selectors
 from webapp.preferences.errors import (
     PreferenceConflict,
@@ -40,8 +39,6 @@ from webapp.preferences.models import (
     Skip,
 )
 from webapp.training.models import ModelVersion
-
-logger = logging.getLogger(__name__)
 
 MAX_PROMPT_CHARS = 50_000
 MAX_OUTPUT_CHARS = 50_000
@@ -294,22 +291,23 @@ def comparisons_generate_run(*, job_id: int, project_id: int, user_id: int | Non
     """Worker side: sample the outputs and store one comparison per prompt whose outputs differ.
     Idempotent: a job already finished, or running in another worker, is left alone, and a
     redelivered job adds only the comparisons it had not stored."""
-    with advisory_lock(GENERATE_LOCK, job_id) as held:
-        if not held:
-            return
-        job = Job.objects.filter(pk=job_id).first()
-        if job is None or job.is_finished:
-            return
-        job_start(job_id=job_id, message="Loading the model")
-        try:
-            columns, settings_used = _sample(job_id, prompts, version_ids, samples)
-            stored, skipped = _store_generated(job, project_id, user_id, prompts, columns, settings_used, len(version_ids) == 2)
-        except Exception as exc:  # a failed job must say why and leave the worker running
-            logger.exception("generating comparisons failed for job %s", job_id)
-            job_finish(job_id=job_id, error=str(exc) or exc.__class__.__name__)
-            return
+
+    def work(job: Job) -> None:
+        columns, settings_used = _sample(job_id, prompts, version_ids, samples)
+        stored, skipped = _store_generated(job, project_id, user_id, prompts, columns, settings_used, len(version_ids) == 2)
         note = f"; {skipped} prompts left out: their outputs were all the same" if skipped else ""
         job_finish(job_id=job_id, message=f"{stored} comparisons made{note}")
+
+    claimed_job_run(lock=GENERATE_LOCK, key=job_id, claim=_generation_job_claim, work=work,
+                    fail=lambda job, exc: job_finish(job_id=job.pk, error=error_text(exc)))
+
+
+def _generation_job_claim(job_id: int) -> Job | None:
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return None
+    job_start(job_id=job_id, message="Loading the model")
+    return job
 
 
 def _sample(job_id: int, prompts: list[str], version_ids: list[int], samples: int):

@@ -13,8 +13,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
+from webapp.core.serializers import ErrorSerializer
 from webapp.training import runs, selectors, services, snapshots
-from webapp.training.errors import TrainingRequestError
 from webapp.training.models import TrainingRun
 from webapp.training.serializers import (
     ModelVersionDetailSerializer,
@@ -29,7 +29,6 @@ from webapp.training.serializers import (
     TrainingRunSerializer,
     VersionChangeSerializer,
 )
-from webapp.writing.serializers import ErrorSerializer
 
 ERRORS = {400: ErrorSerializer, 404: ErrorSerializer}
 _JSONL = {(200, JSONLinesRenderer.media_type): OpenApiResponse(OpenApiTypes.STR, description="snapshot rows, one a line")}
@@ -37,7 +36,6 @@ _JSONL = {(200, JSONLinesRenderer.media_type): OpenApiResponse(OpenApiTypes.STR,
 
 class TrainingAPIView(AppAPIView):
     permission_message = "Only admins can drive retraining."
-    error_class = TrainingRequestError
 
 
 def _version_change(event) -> dict:

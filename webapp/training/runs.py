@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from webapp.core.locks import advisory_lock, advisory_xact_lock
 from webapp.core.services import job_create, job_finish, job_progress, job_start
+from webapp.core.worker import claimed_job_run
 from webapp.training.errors import TrainingRequestError
 from webapp.training.models import (
     DatasetSnapshot,
@@ -318,30 +319,25 @@ def training_run_execute(*, run_id: int) -> None:
     """Carry out a queued run (worker side): train, register the new version, evaluate it and,
     if the run asks, promote it when it beats the active version. Idempotent: a run another
     live worker holds, or one that is finished, is left alone."""
-    with advisory_lock(RUN_LOCK, run_id) as held:
-        if not held:
-            logger.info("training run %s is held by another worker; skipping", run_id)
-            return
-        run = _run_claim(run_id)
-        if run is None:
-            logger.info("training run %s is not waiting to run (done, cancelled or abandoned); skipping", run_id)
-            return
-        out_dir = model_dir() / "runs" / f"run-{run.pk}"
-        try:
-            result = _train(run, out_dir)
-        except Exception as exc:  # a failed run must say why and leave the worker running
-            from inference.training.common import TrainingCancelled
+    from inference.training.common import TrainingCancelled
 
-            shutil.rmtree(out_dir, ignore_errors=True)
-            with transaction.atomic():
-                if isinstance(exc, TrainingCancelled):
-                    _run_close(run, TrainingRun.Status.CANCELLED, message="Cancelled; no version was made")
-                else:
-                    logger.exception("training run %s failed", run_id)
-                    _run_close(run, TrainingRun.Status.FAILED, error=failure_reason(exc))
-            return
-        version = _version_register(run, result)
-        _evaluate_and_maybe_promote(run, version)
+    def fail(run: TrainingRun, exc: Exception) -> None:
+        shutil.rmtree(_run_dir(run), ignore_errors=True)
+        with transaction.atomic():
+            if isinstance(exc, TrainingCancelled):
+                _run_close(run, TrainingRun.Status.CANCELLED, message="Cancelled; no version was made")
+            else:
+                _run_close(run, TrainingRun.Status.FAILED, error=failure_reason(exc))
+
+    def store(run: TrainingRun, result) -> None:
+        _evaluate_and_maybe_promote(run, _version_register(run, result))
+
+    claimed_job_run(lock=RUN_LOCK, key=run_id, claim=_run_claim, work=lambda run: _train(run, _run_dir(run)),
+                    fail=fail, store=store, expected=lambda exc: isinstance(exc, TrainingCancelled))
+
+
+def _run_dir(run: TrainingRun) -> Path:
+    return model_dir() / "runs" / f"run-{run.pk}"
 
 
 def _train(run: TrainingRun, out_dir: Path):

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from webapp.accounts.models import Project
+from webapp.core.serializers import JobProgressSerializer
 from webapp.training.models import (
     DatasetSnapshot,
     Evaluation,
@@ -13,7 +14,6 @@ from webapp.training.models import (
 )
 from webapp.training.selectors import latest_metrics, run_series
 from webapp.training.snapshots import MAX_HELD_OUT_PERCENT
-from webapp.writing.serializers import JobProgressSerializer
 
 # Output fields whose name another model uses with other choices (status, action, kind) are plain
 # strings, so that the schema names each enum once (drf-spectacular warns on colliding enum names).

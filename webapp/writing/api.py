@@ -10,12 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from webapp.core.api import JSONLinesRenderer, valid_input
+from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
+from webapp.core.serializers import ErrorSerializer, VerdictInput
 from webapp.writing import io, selectors, services
 from webapp.writing.api_selectors import document_iterations, proposal_decisions
 from webapp.writing.errors import DecisionConflict, WritingError
@@ -29,7 +28,6 @@ from webapp.writing.serializers import (
     DocumentCreateInput,
     DocumentDetailSerializer,
     DocumentSerializer,
-    ErrorSerializer,
     ImportInput,
     ImportResultSerializer,
     IterationDetailSerializer,
@@ -38,31 +36,23 @@ from webapp.writing.serializers import (
     SuggestInput,
     TextEditInput,
     TextEditResultSerializer,
-    VerdictInput,
 )
 
 WRITE_PERMISSION = "writing.add_document"
 ERRORS = {400: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
 
-class CanWrite(BasePermission):
-    message = "Only writers and admins can change documents."
+class WritingAPIView(AppAPIView):
+    """Reads need no permission beyond seeing the document, which the selectors check (404);
+    every write needs writing.add_document."""
 
-    def has_permission(self, request, view) -> bool:
-        return request.method in SAFE_METHODS or request.user.has_perm(WRITE_PERMISSION)
+    required = {method: WRITE_PERMISSION for method in ("POST", "PUT", "PATCH", "DELETE")}
+    permission_message = "Only writers and admins can change documents."
 
-
-
-class WritingAPIView(APIView):
-    permission_classes = [IsAuthenticated, CanWrite]
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DecisionConflict):
-            current = DecisionSerializer(exc.current).data if exc.current else None
-            return Response({"detail": str(exc), "current": current}, status=exc.status_code)
-        if isinstance(exc, WritingError):
-            return Response({"detail": str(exc)}, status=exc.status_code)
-        return super().handle_exception(exc)
+    def error_body(self, exc) -> dict:
+        if isinstance(exc, DecisionConflict):  # with the decision that won, to show instead
+            return {"detail": str(exc), "current": DecisionSerializer(exc.current).data if exc.current else None}
+        return super().error_body(exc)
 
 
 

@@ -1,13 +1,12 @@
-class WritingError(Exception):
+from webapp.core.errors import DomainConflict, DomainError
+
+
+class WritingError(DomainError):
     """A request the writing loop cannot carry out; the message is shown to the person as is."""
 
-    status_code = 400
 
-
-class LoopConflict(WritingError):
+class LoopConflict(WritingError, DomainConflict):
     """The document or proposal is not in a state that allows this (409)."""
-
-    status_code = 409
 
 
 class DecisionConflict(LoopConflict):

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inference.instructions import DEFAULT_INSTRUCTION, INSTRUCTIONS
-from webapp.core.models import Job
+from webapp.core.serializers import ErrorSerializer, JobProgressSerializer
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
 from webapp.writing.selectors import (
     decision_counts,
@@ -22,15 +22,6 @@ VERDICT_CHOICES = [Decision.Verdict.ACCEPT, Decision.Verdict.REJECT]
 
 # Output fields that share a name with another choice set are plain strings, so that the schema
 # names each enum once (drf-spectacular warns on colliding enum names).
-
-
-class JobProgressSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(read_only=True, help_text="queued, running, succeeded or failed")
-    percent = serializers.IntegerField(read_only=True)
-
-    class Meta:
-        model = Job
-        fields = ["id", "status", "done", "total", "percent", "message", "error"]
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -155,10 +146,6 @@ class ImportResultSerializer(serializers.Serializer):
     decisions = serializers.IntegerField(help_text="decisions imported with R3 records")
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class DecisionConflictSerializer(ErrorSerializer):
     current = DecisionSerializer(allow_null=True, help_text="the decision someone else made meanwhile")
 
@@ -195,10 +182,6 @@ class DecisionInput(serializers.Serializer):
         min_value=0,
         help_text="id of the current decision the client saw (0: none); a newer one gives 409",
     )
-
-
-class VerdictInput(serializers.Serializer):
-    verdict = serializers.ChoiceField(choices=VERDICT_CHOICES)
 
 
 class ApplyInput(serializers.Serializer):
