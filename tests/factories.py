@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 
 from inference.diffing import diff_words
 from webapp.accounts.models import Project
-from webapp.training.models import ModelVersion
+from webapp.registry.models import ModelVersion
 from webapp.writing.models import Document, EditProposal, Iteration
 
 PASSWORD = "pw-secret-1"
@@ -36,11 +36,33 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
 
 class ModelVersionFactory(factory.django.DjangoModelFactory):
+    """training_run=RUN: that run made it; snapshot=S without a run: a succeeded run from its
+    parent on S made it (the lineage is the run's, webapp.training.models.TrainingRun.version)."""
+
     class Meta:
         model = ModelVersion
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"version-{n}")
     base_model = "/nonexistent/model"
+
+    @factory.post_generation
+    def training_run(self, create, extracted, **kwargs):
+        from webapp.training.models import TrainingRun
+
+        snapshot = self._snapshot_param
+        if extracted is None and snapshot is not None:
+            extracted = TrainingRun.objects.create(method=TrainingRun.Method.SFT, status=TrainingRun.Status.SUCCEEDED,
+                                                   snapshot=snapshot, base_version=self.parent or self)
+        if extracted is not None:
+            TrainingRun.objects.filter(pk=extracted.pk).update(version=self)
+            extracted.version = self
+
+    @classmethod
+    def _create(cls, model_class, *args, snapshot=None, **kwargs):
+        version = super()._create(model_class, *args, **kwargs)
+        version._snapshot_param = snapshot
+        return version
 
 
 class DocumentFactory(factory.django.DjangoModelFactory):

@@ -163,8 +163,8 @@ def celery_worker(request, transactional_db, _celery_worker_process) -> Worker:
 @pytest.fixture
 def tiny_model_version(transactional_db, tiny_model_path):
     """A ModelVersion on the tiny model, made the active one (what new iterations record)."""
-    from webapp.training.models import ModelVersion
-    from webapp.training.services import model_version_activate
+    from webapp.registry.models import ModelVersion
+    from webapp.registry.services import model_version_activate
 
     version = ModelVersion.objects.create(name="tiny-seq2seq", base_model=tiny_model_path)
     return model_version_activate(version=version)

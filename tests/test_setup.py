@@ -13,8 +13,8 @@ from webapp.accounts.models import Project
 from webapp.coding.models import Problem
 from webapp.preferences.models import Comparison
 from webapp.preferences.services import next_item
-from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_activate, model_version_promote
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_activate, model_version_promote
 from webapp.writing.models import Document
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "webapp.accounts",
     "webapp.core",
+    "webapp.registry",
     "webapp.training",
     "webapp.writing",
     "webapp.coding",

@@ -20,7 +20,7 @@ def test_writer_can_write_annotator_cannot_admin_is_staff():
     admin = user_create(username="ad", password="pw-secret-1", role="admin")
     assert writer.has_perm("writing.add_document") and not writer.is_staff
     assert not annotator.has_perm("writing.add_document")
-    assert admin.is_staff and admin.has_perm("training.change_modelversion")
+    assert admin.is_staff and admin.has_perm("registry.change_modelversion")
     assert user_has_role(annotator, "annotator") and not user_has_role(annotator, "writer")
 
 

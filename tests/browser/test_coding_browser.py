@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from inference.tiny_code import problem as tiny_problem
 from tests.factories import PASSWORD, UserFactory
 from webapp.coding.models import Problem
-from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_activate
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_activate
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 ROUND_TIMEOUT = 180_000  # ms

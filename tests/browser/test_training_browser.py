@@ -6,8 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, DocumentFactory, UserFactory, iteration_in_review
-from webapp.training.models import ModelVersion, TrainingRun
-from webapp.training.services import model_version_activate, model_version_active
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_activate, model_version_active
+from webapp.training.models import TrainingRun
 from webapp.writing import services as writing
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]

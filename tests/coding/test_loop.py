@@ -15,8 +15,8 @@ from webapp.coding.models import (
     Execution,
     Problem,
 )
-from webapp.training.datasets import DatasetFilters
-from webapp.training.services import model_version_activate
+from webapp.registry.datasets import DatasetFilters
+from webapp.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from tests.factories import UserFactory
 from tests.fixtures_worker import wait_until
 from webapp.coding import selectors, services
 from webapp.coding.models import CodingIteration, Execution
-from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_activate
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_activate
 
 pytestmark = pytest.mark.e2e
 

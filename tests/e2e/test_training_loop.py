@@ -8,14 +8,15 @@ import signal
 import pytest
 
 from tests.fixtures_worker import wait_until
-from webapp.training.models import Evaluation, ModelVersion, TrainingPoint, TrainingRun
-from webapp.training.runs import training_run_cancel, training_run_start
-from webapp.training.services import (
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import (
     model_version_activate,
     model_version_active,
     model_version_promote,
     model_version_rollback,
 )
+from webapp.training.models import Evaluation, TrainingPoint, TrainingRun
+from webapp.training.runs import training_run_cancel, training_run_start
 from webapp.writing import services
 from webapp.writing.models import Iteration
 

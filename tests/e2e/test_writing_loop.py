@@ -5,8 +5,8 @@ import pytest
 
 from tests.fixtures_worker import wait_until
 from webapp.core.models import Job
-from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_activate
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_activate
 from webapp.writing import selectors, services
 from webapp.writing.errors import LoopConflict
 from webapp.writing.models import Decision, Iteration

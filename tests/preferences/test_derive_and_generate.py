@@ -16,7 +16,7 @@ from webapp.core.models import Job
 from webapp.preferences import services
 from webapp.preferences.errors import PreferenceError, PreferenceForbidden
 from webapp.preferences.models import Comparison
-from webapp.training.models import ModelVersion
+from webapp.registry.models import ModelVersion
 from webapp.writing.services import decision_record
 
 

@@ -20,7 +20,7 @@ from webapp.preferences.io import (
 )
 from webapp.preferences.models import Comparison, PreferenceLabel
 from webapp.preferences.pairs import Vote, comparison_pair, majority_pair
-from webapp.training.datasets import DatasetFilters, dataset_builders, dataset_rows
+from webapp.registry.datasets import DatasetFilters, dataset_builders, dataset_rows
 
 pytestmark = pytest.mark.django_db
 

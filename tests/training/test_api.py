@@ -14,19 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import ModelVersionFactory
 from tests.writing.test_api import api_client
 from webapp.core.models import Job
-from webapp.training.models import (
-    DatasetSnapshot,
-    Evaluation,
-    ModelVersion,
-    TrainingPoint,
-    TrainingRun,
-    VersionEvent,
-)
-from webapp.training.services import (
-    model_version_activate,
-    model_version_active,
-    model_version_promote,
-)
+from webapp.registry.models import ModelVersion, VersionEvent
+from webapp.registry.services import model_version_activate, model_version_active, model_version_promote
+from webapp.training.models import DatasetSnapshot, Evaluation, TrainingPoint, TrainingRun
 from webapp.training.snapshots import snapshot_create
 from webapp.writing import services as writing
 

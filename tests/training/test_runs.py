@@ -12,14 +12,10 @@ from tests.factories import (
     iteration_in_review,
 )
 from tests.fixtures_worker import advisory_lock_elsewhere
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_activate, model_version_active
 from webapp.training.errors import TrainingRequestError
-from webapp.training.models import (
-    Evaluation,
-    ModelVersion,
-    RetrainPolicy,
-    TrainingPoint,
-    TrainingRun,
-)
+from webapp.training.models import Evaluation, RetrainPolicy, TrainingPoint, TrainingRun
 from webapp.training.runs import (
     RUN_LOCK,
     training_run_cancel,
@@ -27,12 +23,7 @@ from webapp.training.runs import (
     training_run_start,
     training_runs_fail_abandoned,
 )
-from webapp.training.services import (
-    model_version_activate,
-    model_version_active,
-    retrain_policy_check,
-    retrain_policy_save,
-)
+from webapp.training.services import retrain_policy_check, retrain_policy_save
 from webapp.writing import services as writing
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +75,7 @@ def test_a_run_trains_registers_evaluates_and_promotes_a_new_version(
     assert run.step == run.total_steps == 3 and run.job.status == "succeeded"
     assert TrainingPoint.objects.filter(run=run, name="loss").count() == 3
     version = ModelVersion.objects.get(training_run=run)
-    assert (version.parent, version.snapshot, version.kind) == (causal_version, run.snapshot, "editor")
+    assert (version.parent, version.training_run.snapshot, version.kind) == (causal_version, run.snapshot, "editor")
     assert version.base_model == causal_version.base_model and version.adapter_path.startswith(str(model_dir))
     evaluation = Evaluation.objects.get(version=version, snapshot=run.snapshot)
     assert evaluation.metrics["held_out_rows"] == run.snapshot.held_out_count > 0

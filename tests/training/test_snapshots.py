@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.conftest import FIXED_TEXT
 from tests.factories import DocumentFactory, ProjectFactory, iteration_in_review
-from webapp.training.datasets import DatasetFilters, DatasetRow, dataset_builders
+from webapp.registry.datasets import DatasetFilters, DatasetRow, dataset_builders
 from webapp.training.errors import TrainingRequestError
 from webapp.training.models import SnapshotRow
 from webapp.training.snapshots import (

@@ -16,9 +16,9 @@ from tests.factories import (
 )
 from tests.fixtures_worker import advisory_lock_elsewhere
 from webapp.core.views import HTMX_STOP_POLLING
+from webapp.registry.services import model_version_activate, model_version_active
 from webapp.training.models import Evaluation, RetrainPolicy, TrainingPoint, TrainingRun
 from webapp.training.runs import RUN_LOCK, training_run_start
-from webapp.training.services import model_version_activate, model_version_active
 from webapp.writing import services as writing
 
 pytestmark = pytest.mark.django_db

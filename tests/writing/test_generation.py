@@ -8,7 +8,7 @@ from django.db import connection
 
 from tests.factories import DocumentFactory, ModelVersionFactory
 from webapp.core.locks import _namespace_key
-from webapp.training.services import model_version_activate
+from webapp.registry.services import model_version_activate
 from webapp.writing import services
 from webapp.writing.models import Iteration
 

@@ -12,7 +12,7 @@ from inference.memory import (
     retrieve,
 )
 from tests.factories import DocumentFactory, ModelVersionFactory
-from webapp.training.services import model_version_activate
+from webapp.registry.services import model_version_activate
 from webapp.writing import selectors, services
 from webapp.writing.models import Iteration
 

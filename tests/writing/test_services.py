@@ -12,7 +12,7 @@ from tests.factories import (
     UserFactory,
     iteration_in_review,
 )
-from webapp.training.services import model_version_activate
+from webapp.registry.services import model_version_activate
 from webapp.writing import services
 from webapp.writing.errors import DecisionConflict, LoopConflict, WritingError
 from webapp.writing.models import Decision, Document, Iteration

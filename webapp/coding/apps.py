@@ -7,6 +7,6 @@ class CodingConfig(AppConfig):
 
     def ready(self):
         from webapp.coding.datasets import coding_rows
-        from webapp.training.datasets import dataset_builder_register
+        from webapp.registry.datasets import dataset_builder_register
 
         dataset_builder_register("coding", "Coding decisions (accepted and passing vs failing candidates)", coding_rows)

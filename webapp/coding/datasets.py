@@ -1,4 +1,4 @@
-"""Training rows from the coding loop (a dataset builder, see webapp.training.datasets).
+"""Training rows from the coding loop (a dataset builder, see webapp.registry.datasets).
 
 Per problem, as decisions stood at the cutoff:
 - the candidate prompt (without feedback) with the chosen solution: the accepted one, or else a
@@ -21,7 +21,7 @@ from webapp.coding.models import (
     Problem,
     Verdict,
 )
-from webapp.training.datasets import DatasetFilters, DatasetRow
+from webapp.registry.datasets import DatasetFilters, DatasetRow
 
 SOURCE = "coding"
 

@@ -7,7 +7,7 @@ from typing import Iterable, Iterator
 from django.utils import timezone
 
 from webapp.coding.datasets import problem_rows
-from webapp.training.datasets import DatasetFilters
+from webapp.registry.datasets import DatasetFilters
 
 
 def feedback_jsonl(problems: Iterable) -> Iterator[str]:

@@ -47,7 +47,7 @@ class CodingIteration(models.Model):
     tests_wanted = models.PositiveSmallIntegerField(default=4)
     critique = models.TextField(blank=True, help_text="the person's free-text critique, when regenerating")
     feedback = models.JSONField(default=dict, blank=True, help_text="what the prompt was given: failing tests, rejected tests and candidates")
-    model_version = models.ForeignKey("training.ModelVersion", null=True, blank=True, on_delete=models.PROTECT)
+    model_version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT)
     generation_settings = models.JSONField(default=dict, blank=True)
     run = models.PositiveIntegerField(default=0, help_text="the latest execution run of this iteration's candidates")
     error = models.TextField(blank=True)

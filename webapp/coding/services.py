@@ -27,8 +27,8 @@ from webapp.coding.models import (
 )
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run, error_text
-from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_active
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_active
 
 MAX_STATEMENT_CHARS = 20_000
 MAX_CODE_CHARS = 20_000

@@ -36,7 +36,7 @@ from webapp.preferences.serializers import (
     QueueSettingsSerializer,
     ResolveInput,
 )
-from webapp.training.models import ModelVersion
+from webapp.registry.models import ModelVersion
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 CONFLICT = {**ERRORS, 409: ErrorSerializer}

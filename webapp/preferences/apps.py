@@ -7,6 +7,6 @@ class PreferencesConfig(AppConfig):
 
     def ready(self):
         from webapp.preferences.datasets import preference_rows
-        from webapp.training.datasets import dataset_builder_register
+        from webapp.registry.datasets import dataset_builder_register
 
         dataset_builder_register("preferences", "Preference labels (majority-preferred vs other output)", preference_rows)

@@ -1,4 +1,4 @@
-"""Training rows from preference labels (a dataset builder, see webapp.training.datasets).
+"""Training rows from preference labels (a dataset builder, see webapp.registry.datasets).
 
 One row per comparison whose labels, as they stood at the cutoff, have a single majority
 preference (webapp.preferences.pairs): the prompt, the preferred output as `chosen` and the
@@ -22,7 +22,7 @@ from webapp.preferences.models import (
     Resolution,
 )
 from webapp.preferences.pairs import Vote, comparison_pair
-from webapp.training.datasets import DatasetFilters, DatasetRow
+from webapp.registry.datasets import DatasetFilters, DatasetRow
 
 SOURCE = "preferences"
 CHUNK = 500

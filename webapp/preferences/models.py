@@ -106,7 +106,7 @@ class ComparisonOutput(models.Model):
     index = models.PositiveSmallIntegerField(help_text="0 is A, 1 is B, ...")
     text = models.TextField()
     source = models.CharField(max_length=200, blank=True, help_text="where it came from, e.g. a model version's name")
-    model_version = models.ForeignKey("training.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["comparison_id", "index"]

@@ -304,7 +304,7 @@ def disagreement_count(project: Project) -> tuple[int, int]:
 
 def project_versions(project: Project):
     """The model versions that wrote outputs of the project's comparisons, by name."""
-    from webapp.training.models import ModelVersion
+    from webapp.registry.models import ModelVersion
 
     ids = ComparisonOutput.objects.filter(comparison__project=project, model_version__isnull=False).values("model_version")
     return ModelVersion.objects.filter(pk__in=ids).order_by("name", "pk")

@@ -38,7 +38,7 @@ from webapp.preferences.models import (
     Resolution,
     Skip,
 )
-from webapp.training.models import ModelVersion
+from webapp.registry.models import ModelVersion
 
 MAX_PROMPT_CHARS = 50_000
 MAX_OUTPUT_CHARS = 50_000
@@ -195,7 +195,7 @@ def comparisons_derive(*, project, user, source: str) -> list[Comparison]:
     outputs is shuffled per pair; meta.reference_choice says which one people preferred there.
     Deriving again adds only pairs that are new (or whose decisions changed)."""
     _require_manager(user, project)
-    from webapp.training.datasets import DatasetFilters
+    from webapp.registry.datasets import DatasetFilters
 
     filters = DatasetFilters(cutoff=timezone.now(), project_id=project.pk)
     if source == Comparison.Origin.WRITING:
@@ -276,7 +276,7 @@ def comparisons_generate(
     else:
         if not 2 <= samples <= MAX_OUTPUTS:
             raise PreferenceError(f"Ask for 2 to {MAX_OUTPUTS} samples per prompt.")
-        from webapp.training.services import model_version_active
+        from webapp.registry.services import model_version_active
 
         version_ids = [(version_a or model_version_active(ModelVersion.Kind.EDITOR)).pk]
     job = job_create(kind=GENERATE_JOB_KIND, user=user, total=len(prompts), message="Waiting for a worker")

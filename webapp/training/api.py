@@ -14,7 +14,8 @@ from rest_framework.response import Response
 
 from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
 from webapp.core.serializers import ErrorSerializer
-from webapp.training import runs, selectors, services, snapshots
+from webapp.registry import services as registry_services
+from webapp.training import runs, selectors, snapshots
 from webapp.training.models import TrainingRun
 from webapp.training.serializers import (
     ModelVersionDetailSerializer,
@@ -153,7 +154,7 @@ class SnapshotPreviewView(TrainingAPIView):
 
 
 class VersionListView(TrainingAPIView, generics.ListAPIView):
-    required = {"GET": "training.view_modelversion"}
+    required = {"GET": "registry.view_modelversion"}
     serializer_class = ModelVersionSerializer
 
     def get_queryset(self):
@@ -161,7 +162,7 @@ class VersionListView(TrainingAPIView, generics.ListAPIView):
 
 
 class VersionDetailView(TrainingAPIView):
-    required = {"GET": "training.view_modelversion"}
+    required = {"GET": "registry.view_modelversion"}
 
     @extend_schema(responses={200: ModelVersionDetailSerializer, 404: ErrorSerializer})
     def get(self, request, pk: int):
@@ -169,7 +170,7 @@ class VersionDetailView(TrainingAPIView):
 
 
 class VersionPromoteView(TrainingAPIView):
-    required = {"POST": "training.change_modelversion"}
+    required = {"POST": "registry.change_modelversion"}
 
     @extend_schema(
         request=PromoteInput,
@@ -178,12 +179,12 @@ class VersionPromoteView(TrainingAPIView):
     )
     def post(self, request, pk: int):
         version = selectors.version_get(pk)
-        event = services.model_version_promote(version=version, user=request.user, **valid_input(PromoteInput, request))
+        event = registry_services.model_version_promote(version=version, user=request.user, **valid_input(PromoteInput, request))
         return Response(_version_change(event))
 
 
 class VersionRollbackView(TrainingAPIView):
-    required = {"POST": "training.change_modelversion"}
+    required = {"POST": "registry.change_modelversion"}
 
     @extend_schema(
         request=RollbackInput,
@@ -191,5 +192,5 @@ class VersionRollbackView(TrainingAPIView):
         description="Undo the promotion that made the active version of this kind (editor by default) active.",
     )
     def post(self, request):
-        event = services.model_version_rollback(user=request.user, **valid_input(RollbackInput, request))
+        event = registry_services.model_version_rollback(user=request.user, **valid_input(RollbackInput, request))
         return Response(_version_change(event))

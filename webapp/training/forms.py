@@ -6,8 +6,9 @@ import uuid
 from django import forms
 
 from webapp.accounts.models import Project
-from webapp.training.datasets import dataset_builders
-from webapp.training.models import DatasetSnapshot, ModelVersion, TrainingRun
+from webapp.registry.datasets import dataset_builders
+from webapp.registry.models import ModelVersion
+from webapp.training.models import DatasetSnapshot, TrainingRun
 from webapp.training.snapshots import MAX_HELD_OUT_PERCENT
 
 # Optional settings the form offers; left empty, the method's defaults apply (inference/training/*_config.py).

@@ -1,81 +1,16 @@
-"""The model registry and the retraining loop's rows.
+"""The retraining loop's rows (the versions themselves are in webapp.registry).
 
-A ModelVersion is a model that can make proposals (an editor) or score them (a reward model).
-Versions made by training record their lineage: the parent version, the run and the dataset
-snapshot. A DatasetSnapshot freezes exactly which rows a run trains on (and a hash of them);
-its rows stay, so a run can always be traced to its data. Nothing here is updated in place
-that a later reader needs: promotions and rollbacks are VersionEvent rows, the loss curve is
+A run that succeeds makes a version (TrainingRun.version): its lineage is the run's base
+version (the version's parent) and the run's snapshot. A DatasetSnapshot freezes exactly which
+rows a run trains on (and a hash of them); its rows stay, so a run can always be traced to its
+data. Nothing here is updated in place that a later reader needs: the loss curve is
 TrainingPoint rows, evaluations are rows per (version, snapshot).
 """
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
-
-class ModelVersion(models.Model):
-    """A model: a base (Hugging Face id or local path) and an optional PEFT adapter. One editor
-    (text revisions) and one coder (code and tests) are active; new proposals come from them and
-    record which."""
-
-    class Kind(models.TextChoices):
-        EDITOR = "editor", "editor (proposes text edits)"
-        CODER = "coder", "coder (proposes code and tests)"
-        REWARD = "reward", "reward model (scores proposals)"
-
-    PROPOSING = (Kind.EDITOR, Kind.CODER)
-
-    name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EDITOR)
-    base_model = models.CharField(max_length=500, help_text="Hugging Face id or local path")
-    adapter_path = models.CharField(max_length=500, blank=True, help_text="PEFT adapter directory, if any")
-    is_active = models.BooleanField(default=False)
-    reads_context = models.BooleanField(
-        default=False,
-        help_text="give this model the writer's past decisions on similar sentences in its prompt "
-        "(for instruction-following models; every model's proposals are filtered by them either way)",
-    )
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    training_run = models.OneToOneField(
-        "TrainingRun", null=True, blank=True, on_delete=models.PROTECT, related_name="version"
-    )
-    snapshot = models.ForeignKey(
-        "DatasetSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
-    )
-    description = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["kind"], condition=Q(is_active=True), name="one_active_model_version_per_kind"),
-            models.CheckConstraint(condition=Q(is_active=False) | Q(kind__in=["editor", "coder"]), name="only_proposing_models_are_active"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class VersionEvent(models.Model):
-    """A change of the active version: a promotion or a rollback, by a person or by a project's policy."""
-
-    class Action(models.TextChoices):
-        PROMOTE = "promote"
-        ROLLBACK = "rollback"
-
-    action = models.CharField(max_length=10, choices=Action.choices)
-    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="events")
-    previous = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.version}"
+from webapp.registry.models import ModelVersion
 
 
 class DatasetSnapshot(models.Model):
@@ -156,6 +91,10 @@ class TrainingRun(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="runs")
     base_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="runs")
+    version = models.OneToOneField(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="training_run",
+        help_text="the version the run made, once it succeeded",
+    )
     project = models.ForeignKey("accounts.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     trigger = models.CharField(max_length=20, default="manual", help_text="manual, policy, api")
     promote_if_better = models.BooleanField(default=False, help_text="promote the new version if its evaluation beats the active one")

@@ -28,20 +28,11 @@ from django.utils import timezone
 from webapp.core.locks import advisory_lock, advisory_xact_lock
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_active, model_version_promote
 from webapp.training.errors import TrainingRequestError
-from webapp.training.models import (
-    DatasetSnapshot,
-    ModelVersion,
-    SnapshotRow,
-    TrainingPoint,
-    TrainingRun,
-)
-from webapp.training.services import (
-    evaluation_compare,
-    model_version_active,
-    model_version_evaluate,
-    model_version_promote,
-)
+from webapp.training.models import DatasetSnapshot, SnapshotRow, TrainingPoint, TrainingRun
+from webapp.training.services import evaluation_compare, model_version_evaluate
 from webapp.training.snapshots import snapshot_create, snapshot_pairs
 
 logger = logging.getLogger(__name__)
@@ -370,11 +361,10 @@ def _version_register(run: TrainingRun, result) -> ModelVersion:
         base_model=result.model_ref.base_model,
         adapter_path=result.model_ref.adapter_path or "",
         parent=run.base_version,
-        training_run=run,
-        snapshot=run.snapshot,
         created_by=run.created_by,
     )
-    TrainingRun.objects.filter(pk=run.pk).update(artifact_path=str(result.out_dir), metrics=result.metrics)
+    TrainingRun.objects.filter(pk=run.pk).update(artifact_path=str(result.out_dir), metrics=result.metrics, version=version)
+    run.version = version
     _log(run.pk, f"saved {result.artifact} to {result.out_dir} as version {version.name!r}")
     if run.job_id:
         job_progress(job_id=run.job_id, done=run.total_steps or result.steps, total=run.total_steps or result.steps,

@@ -7,15 +7,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 
-from webapp.training.models import (
-    DatasetSnapshot,
-    Evaluation,
-    ModelVersion,
-    SnapshotRow,
-    TrainingPoint,
-    TrainingRun,
-    VersionEvent,
-)
+from webapp.registry.models import ModelVersion, VersionEvent
+from webapp.training.models import DatasetSnapshot, Evaluation, SnapshotRow, TrainingPoint, TrainingRun
 
 LOSS = "loss"
 
@@ -32,6 +25,15 @@ def run_get(pk: int) -> TrainingRun:
 
 def run_version(run: TrainingRun) -> ModelVersion | None:
     return ModelVersion.objects.filter(training_run=run).first()
+
+
+def version_run(version: ModelVersion) -> TrainingRun | None:
+    """The run that made the version (None for a configured or imported one); no query after
+    versions_with_evaluations, which joins it."""
+    try:
+        return version.training_run
+    except TrainingRun.DoesNotExist:
+        return None
 
 
 def run_series(run: TrainingRun) -> dict[str, list[tuple[int, float]]]:
@@ -59,7 +61,7 @@ def snapshots_recent(limit: int = 20) -> QuerySet[DatasetSnapshot]:
 
 def versions_with_evaluations() -> QuerySet[ModelVersion]:
     """Every version, newest first, with `.evaluation_list` (newest first) and the run that made it."""
-    return ModelVersion.objects.select_related("parent", "training_run", "snapshot").prefetch_related(
+    return ModelVersion.objects.select_related("parent", "training_run").prefetch_related(
         Prefetch("evaluations", queryset=Evaluation.objects.select_related("snapshot").order_by("-created_at"), to_attr="evaluation_list")
     )
 

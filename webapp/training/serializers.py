@@ -5,14 +5,9 @@ from rest_framework import serializers
 
 from webapp.accounts.models import Project
 from webapp.core.serializers import JobProgressSerializer
-from webapp.training.models import (
-    DatasetSnapshot,
-    Evaluation,
-    ModelVersion,
-    TrainingRun,
-    VersionEvent,
-)
-from webapp.training.selectors import latest_metrics, run_series
+from webapp.registry.models import ModelVersion, VersionEvent
+from webapp.training.models import DatasetSnapshot, Evaluation, TrainingRun
+from webapp.training.selectors import latest_metrics, run_series, version_run
 from webapp.training.snapshots import MAX_HELD_OUT_PERCENT
 
 # Output fields whose name another model uses with other choices (status, action, kind) are plain
@@ -103,6 +98,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
     kind = serializers.CharField(read_only=True, help_text="editor (proposes text edits), coder (proposes code and tests) or reward (scores proposals)")
     latest_metrics = serializers.SerializerMethodField(help_text="the figures of its newest evaluation; {} if none")
+    training_run = serializers.SerializerMethodField(help_text="the run that made it; null if none did")
+    snapshot = serializers.SerializerMethodField(help_text="the snapshot that run trained on; null if none")
 
     class Meta:
         model = ModelVersion
@@ -114,6 +111,16 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DictField())
     def get_latest_metrics(self, version: ModelVersion):
         return latest_metrics(version)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_training_run(self, version: ModelVersion) -> int | None:
+        run = version_run(version)
+        return run.pk if run else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_snapshot(self, version: ModelVersion) -> int | None:
+        run = version_run(version)
+        return run.snapshot_id if run else None
 
 
 class ModelVersionDetailSerializer(ModelVersionSerializer):

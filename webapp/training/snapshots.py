@@ -15,12 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from webapp.training.datasets import (
-    DatasetFilters,
-    DatasetRow,
-    dataset_builders,
-    dataset_rows,
-)
+from webapp.registry.datasets import DatasetFilters, DatasetRow, dataset_builders, dataset_rows
 from webapp.training.errors import TrainingRequestError
 from webapp.training.models import DatasetSnapshot, SnapshotRow
 

@@ -5,7 +5,8 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from webapp.training.models import DatasetSnapshot, ModelVersion
+from webapp.registry.models import ModelVersion
+from webapp.training.models import DatasetSnapshot
 from webapp.training.runs import training_run_execute, training_runs_fail_abandoned
 from webapp.training.services import model_version_evaluate, retrain_policy_check
 

@@ -15,18 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.models import Project
 from webapp.core.charts import Series, line_chart
+from webapp.core.errors import DomainError
 from webapp.core.model_cards import model_card_for
 from webapp.core.views import HTMX_STOP_POLLING
+from webapp.registry import services as registry_services
+from webapp.registry.models import ModelVersion
 from webapp.training import runs, selectors, services, snapshots
-from webapp.training.errors import TrainingRequestError
 from webapp.training.forms import PolicyForm, RunForm, SourcesForm
-from webapp.training.models import (
-    DatasetSnapshot,
-    ModelVersion,
-    RetrainPolicy,
-    SnapshotRow,
-    TrainingRun,
-)
+from webapp.training.models import DatasetSnapshot, RetrainPolicy, SnapshotRow, TrainingRun
 
 RUNS_PAGE = "training/runs.html"
 RUN_PAGE = "training/run.html"
@@ -65,8 +61,8 @@ def _runs_context(form: RunForm | None = None) -> dict:
     return {
         "runs": selectors.runs_recent(),
         "form": form or RunForm(),
-        "active": services.model_version_active(),
-        "coder": services.model_version_active(ModelVersion.Kind.CODER),
+        "active": registry_services.model_version_active(),
+        "coder": registry_services.model_version_active(ModelVersion.Kind.CODER),
         "snapshots": selectors.snapshots_recent(),
         "projects": Project.objects.select_related("retrain_policy").order_by("name"),
     }
@@ -91,7 +87,7 @@ def run_preview(request):
             context["preview"] = snapshots.snapshot_preview(
                 sources=data["sources"], project=data["project"], since=data["since"], held_out_percent=data["held_out_percent"]
             )
-        except TrainingRequestError as exc:
+        except DomainError as exc:
             context["preview_error"] = str(exc)
     else:
         context["preview_error"] = "Choose at least one source of feedback."
@@ -121,7 +117,7 @@ def run_create(request):
             promote_if_better=data["promote_if_better"],
             request_token=data["request_token"],
         )
-    except TrainingRequestError as exc:
+    except DomainError as exc:
         form.add_error(None, str(exc))
         return render(request, RUNS_PAGE, _runs_context(form), status=400)
     return _htmx_redirect(request, reverse("training:run_detail", args=[run.pk]))
@@ -161,7 +157,7 @@ def run_cancel(request, pk: int):
     try:
         runs.training_run_cancel(run=run, user=request.user)
         messages.info(request, "Cancelling: a running run stops at its next step and keeps no artifact.")
-    except TrainingRequestError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     return _htmx_redirect(request, reverse("training:run_detail", args=[run.pk]))
 
@@ -239,7 +235,7 @@ def _acceptance_chart(versions: list[ModelVersion]):
     return line_chart(series, y_range=(0, 1), x_format=lambda x: date.fromordinal(int(x)).strftime("%m-%d"), y_format=lambda y: f"{round(100 * y)}%")
 
 
-@_admin_view("training.view_modelversion")
+@_admin_view("registry.view_modelversion")
 @require_GET
 def version_list(request):
     versions = list(selectors.versions_with_evaluations())
@@ -254,12 +250,12 @@ def version_list(request):
             "events": selectors.version_events(),
             "figures_chart": _figures_chart(versions),
             "acceptance_chart": _acceptance_chart(versions),
-            "can_promote": request.user.has_perm("training.change_modelversion"),
+            "can_promote": request.user.has_perm("registry.change_modelversion"),
         },
     )
 
 
-@_admin_view("training.view_modelversion")
+@_admin_view("registry.view_modelversion")
 @require_GET
 def version_detail(request, pk: int):
     version = selectors.version_get(pk)
@@ -271,12 +267,12 @@ def version_detail(request, pk: int):
             "lineage": selectors.version_lineage(version),
             "evaluations": version.evaluation_list,
             "snapshots": selectors.snapshots_recent(),
-            "can_promote": request.user.has_perm("training.change_modelversion"),
+            "can_promote": request.user.has_perm("registry.change_modelversion"),
         },
     )
 
 
-@_admin_view("training.view_modelversion")
+@_admin_view("registry.view_modelversion")
 @require_GET
 def version_compare(request):
     versions = ModelVersion.objects.all()
@@ -291,31 +287,31 @@ def version_compare(request):
     return render(request, "training/compare.html", {"a": a, "b": b, "versions": versions, "comparisons": rows})
 
 
-@_admin_view("training.change_modelversion")
+@_admin_view("registry.change_modelversion")
 @require_POST
 def version_promote(request, pk: int):
     version = get_object_or_404(ModelVersion, pk=pk)
     try:
-        services.model_version_promote(version=version, user=request.user, reason=request.POST.get("reason", "").strip()[:500])
+        registry_services.model_version_promote(version=version, user=request.user, reason=request.POST.get("reason", "").strip()[:500])
         messages.success(request, f"{version.name} is now the active version; new proposals come from it.")
-    except TrainingRequestError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     return _htmx_redirect(request, reverse("training:version_list"))
 
 
-@_admin_view("training.change_modelversion")
+@_admin_view("registry.change_modelversion")
 @require_POST
 def version_rollback(request):
     kind = request.POST.get("kind") if request.POST.get("kind") in ModelVersion.PROPOSING else ModelVersion.Kind.EDITOR
     try:
-        event = services.model_version_rollback(user=request.user, kind=kind)
+        event = registry_services.model_version_rollback(user=request.user, kind=kind)
         messages.success(request, f"Rolled back: {event.version.name} is active again.")
-    except TrainingRequestError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     return _htmx_redirect(request, reverse("training:version_list"))
 
 
-@_admin_view("training.change_modelversion")
+@_admin_view("registry.change_modelversion")
 @require_POST
 def version_evaluate(request, pk: int):
     from django.db import transaction
@@ -346,7 +342,7 @@ def policy_edit(request, project_pk: int):
                 services.retrain_policy_save(project=project, user=request.user, **form.cleaned_data)
                 messages.success(request, f"Saved the retraining policy of {project.name}.")
                 return redirect("training:policy_edit", project_pk=project.pk)
-            except TrainingRequestError as exc:
+            except DomainError as exc:
                 form.add_error(None, str(exc))
         status = 400
     else:

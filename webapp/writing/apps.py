@@ -6,7 +6,7 @@ class WritingConfig(AppConfig):
     label = "writing"
 
     def ready(self):
-        from webapp.training.datasets import dataset_builder_register
+        from webapp.registry.datasets import dataset_builder_register
         from webapp.writing.datasets import writing_rows
 
         dataset_builder_register("writing", "Writing decisions (accepted and rejected edits)", writing_rows)

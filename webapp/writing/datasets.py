@@ -1,4 +1,4 @@
-"""Training rows from writers' decisions (a dataset builder, see webapp.training.datasets).
+"""Training rows from writers' decisions (a dataset builder, see webapp.registry.datasets).
 
 Per sentence of a model round that has decided edits: the prompt is the instruction and the
 sentence as the model saw them; `chosen` is the sentence with the accepted edits applied;
@@ -14,7 +14,7 @@ from typing import Iterator
 from inference.diffing import EditAction, apply_edits
 from inference.revision import model_input
 from inference.sentences import sentence_spans
-from webapp.training.datasets import DatasetFilters, DatasetRow
+from webapp.registry.datasets import DatasetFilters, DatasetRow
 from webapp.writing.models import Decision, Iteration
 
 SOURCE = "writing"

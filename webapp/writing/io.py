@@ -48,7 +48,7 @@ from django.utils import timezone
 
 from inference.diffing import EditAction, EditConflict, apply_edits, check_edits
 from inference.instructions import DEFAULT_INSTRUCTION, INSTRUCTIONS
-from webapp.training.models import ModelVersion
+from webapp.registry.models import ModelVersion
 from webapp.writing.errors import WritingError
 from webapp.writing.models import Decision, Document, EditProposal, Intent, Iteration
 from webapp.writing.services import document_create, text_clean, writer_iteration_add

@@ -61,7 +61,7 @@ class Iteration(models.Model):
     text_before = models.TextField()
     model_output = models.TextField(null=True, blank=True)
     text_after = models.TextField(null=True, blank=True)
-    model_version = models.ForeignKey("training.ModelVersion", null=True, blank=True, on_delete=models.PROTECT)
+    model_version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT)
     generation_settings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL)

@@ -16,7 +16,7 @@ from inference.instructions import (
 )
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run, error_text
-from webapp.training.services import model_version_active
+from webapp.registry.services import model_version_active
 from webapp.writing import selectors
 from webapp.writing.errors import DecisionConflict, LoopConflict, WritingError
 from webapp.writing.models import Decision, Document, EditProposal, Iteration

@@ -23,8 +23,8 @@ from webapp.coding.models import Problem
 from webapp.coding.services import problem_create
 from webapp.preferences.models import Comparison
 from webapp.preferences.services import ComparisonSpec, OutputSpec, comparisons_store
-from webapp.training.models import ModelVersion
-from webapp.training.services import model_version_configured
+from webapp.registry.models import ModelVersion
+from webapp.registry.services import model_version_configured
 from webapp.writing.models import Document
 from webapp.writing.services import document_create
 

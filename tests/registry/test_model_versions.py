@@ -4,15 +4,15 @@ import pytest
 from django.db import IntegrityError
 
 from tests.factories import ModelVersionFactory
-from webapp.training.errors import TrainingRequestError
-from webapp.training.models import ModelVersion, VersionEvent
-from webapp.training.services import (
-    evaluation_compare,
+from webapp.registry.errors import RegistryError
+from webapp.registry.models import ModelVersion, VersionEvent
+from webapp.registry.services import (
     model_version_activate,
     model_version_active,
     model_version_promote,
     model_version_rollback,
 )
+from webapp.training.services import evaluation_compare
 
 
 @pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_promotions_are_events_and_rollback_walks_them_back(admin_user):
     assert model_version_active() == b
     model_version_rollback(user=admin_user)
     assert model_version_active() == a
-    with pytest.raises(TrainingRequestError, match="nothing to roll back"):
+    with pytest.raises(RegistryError, match="nothing to roll back"):
         model_version_rollback(user=admin_user)
     assert VersionEvent.objects.count() == 4
 
@@ -61,9 +61,9 @@ def test_promotions_are_events_and_rollback_walks_them_back(admin_user):
 def test_promoting_the_active_version_or_a_reward_model_is_refused(admin_user):
     editor = model_version_activate(version=ModelVersionFactory())
     reward = ModelVersionFactory(kind=ModelVersion.Kind.REWARD)
-    with pytest.raises(TrainingRequestError, match="already the active version"):
+    with pytest.raises(RegistryError, match="already the active version"):
         model_version_promote(version=editor, user=admin_user)
-    with pytest.raises(TrainingRequestError, match="cannot make them"):
+    with pytest.raises(RegistryError, match="cannot make them"):
         model_version_promote(version=reward, user=admin_user)
     assert model_version_active() == editor
     with pytest.raises(IntegrityError):  # the database says the same
@@ -88,7 +88,7 @@ def test_the_editor_and_the_coder_are_active_and_promoted_independently(admin_us
     better_coder = ModelVersionFactory(kind=ModelVersion.Kind.CODER)
     model_version_promote(version=better_coder, user=admin_user)
     assert model_version_active(ModelVersion.Kind.CODER) == better_coder and model_version_active() == editor
-    with pytest.raises(TrainingRequestError, match="nothing to roll back"):
+    with pytest.raises(RegistryError, match="nothing to roll back"):
         model_version_rollback(user=admin_user)  # the editor was never promoted
     model_version_rollback(user=admin_user, kind=ModelVersion.Kind.CODER)
     assert model_version_active(ModelVersion.Kind.CODER) == coder

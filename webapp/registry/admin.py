@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from webapp.training.models import ModelVersion
+from webapp.registry.models import ModelVersion
 
 
 @admin.register(ModelVersion)
