@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from webapp.accounts.management.commands import seed_demo
+from webapp.demo.management.commands import seed_demo
 from webapp.accounts.models import Project
 from webapp.coding.models import Problem
 from webapp.preferences.models import Comparison

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "webapp.writing",
     "webapp.coding",
     "webapp.preferences",
+    "webapp.demo",
 ]
 
 MIDDLEWARE = [

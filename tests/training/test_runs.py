@@ -16,6 +16,7 @@ from webapp.registry.models import ModelVersion
 from webapp.registry.services import model_version_activate, model_version_active
 from webapp.training.errors import TrainingRequestError
 from webapp.training.models import Evaluation, RetrainPolicy, TrainingPoint, TrainingRun
+from webapp.training.policies import retrain_policy_check, retrain_policy_save
 from webapp.training.runs import (
     RUN_LOCK,
     training_run_cancel,
@@ -23,7 +24,6 @@ from webapp.training.runs import (
     training_run_start,
     training_runs_fail_abandoned,
 )
-from webapp.training.services import retrain_policy_check, retrain_policy_save
 from webapp.writing import services as writing
 
 pytestmark = pytest.mark.django_db

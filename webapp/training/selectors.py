@@ -1,10 +1,8 @@
 """Reads of the model registry and the retraining loop (admin screens and API)."""
 
 from collections import defaultdict
-from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from webapp.registry.models import ModelVersion, VersionEvent
@@ -98,36 +96,3 @@ def shared_evaluations(a: ModelVersion, b: ModelVersion) -> list[tuple[Evaluatio
     mine = {e.snapshot_id: e for e in Evaluation.objects.filter(version=a).select_related("snapshot")}
     theirs = {e.snapshot_id: e for e in Evaluation.objects.filter(version=b)}
     return [(mine[s], theirs[s]) for s in sorted(set(mine) & set(theirs), reverse=True)]
-
-
-@dataclass(frozen=True)
-class DailyAcceptance:
-    day: object  # date
-    accepted: int
-    rejected: int
-
-    @property
-    def rate(self) -> float | None:
-        decided = self.accepted + self.rejected
-        return self.accepted / decided if decided else None
-
-
-def acceptance_by_version_and_day(version_ids: list[int]) -> dict[int, list[DailyAcceptance]]:
-    """For each version, per day: how many of its proposals writers accepted and rejected
-    (current decisions, dated by the round that proposed them)."""
-    from webapp.writing.models import Decision, EditProposal
-
-    rows = (
-        EditProposal.objects.filter(iteration__model_version_id__in=version_ids, decisions__is_current=True)
-        .annotate(day=TruncDate("iteration__created_at"))
-        .values("iteration__model_version_id", "day")
-        .annotate(
-            accepted=Count("pk", filter=Q(decisions__verdict=Decision.Verdict.ACCEPT)),
-            rejected=Count("pk", filter=Q(decisions__verdict=Decision.Verdict.REJECT)),
-        )
-        .order_by("iteration__model_version_id", "day")
-    )
-    found: dict[int, list[DailyAcceptance]] = defaultdict(list)
-    for row in rows:
-        found[row["iteration__model_version_id"]].append(DailyAcceptance(row["day"], row["accepted"], row["rejected"]))
-    return dict(found)

@@ -1,17 +1,15 @@
-"""Writes of the retraining loop besides runs: evaluation of a version on a snapshot, and
-the projects' retrain policies. Evaluation runs on a worker (it loads models); which version is
-active, and promotion and rollback, are the registry's (webapp.registry.services).
+"""Evaluation of a version on a snapshot, and the comparison that decides "better". Evaluation
+runs on a worker (it loads models). Runs are in runs.py, the projects' retrain policies in
+policies.py; which version is active, and promotion and rollback, are the registry's.
 """
 
 import logging
 import time
 
 from django.conf import settings
-from django.db import transaction
 
 from webapp.registry.models import ModelVersion
-from webapp.training.errors import TrainingRequestError
-from webapp.training.models import DatasetSnapshot, Evaluation, RetrainPolicy, SnapshotRow, TrainingRun
+from webapp.training.models import DatasetSnapshot, Evaluation, SnapshotRow
 
 logger = logging.getLogger(__name__)
 
@@ -78,52 +76,3 @@ def evaluation_compare(new: Evaluation, old: Evaluation | None) -> tuple[bool, s
             verdict = "beats" if a > b else "does not beat"
             return a > b, f"{metric.replace('_', ' ')} {a:.3f} {verdict} the active version's {b:.3f}"
     return False, "no figure that both versions have on this snapshot"
-
-
-@transaction.atomic
-def retrain_policy_save(*, project, user, enabled: bool, after_decisions: int, method: str, promote_if_better: bool) -> RetrainPolicy:
-    if after_decisions < 1:
-        raise TrainingRequestError("Retrain after at least 1 new decision.")
-    if method not in (TrainingRun.Method.SFT, TrainingRun.Method.DPO):
-        raise TrainingRequestError("A policy retrains the editor with SFT or DPO.")
-    policy, _ = RetrainPolicy.objects.select_for_update().get_or_create(project=project)
-    if enabled and not policy.enabled:
-        # Count from now: the decisions made before the policy was switched on do not trigger it at once.
-        policy.decisions_at_last_run = project_decision_count(project_id=project.pk)
-    policy.enabled, policy.after_decisions, policy.method = enabled, after_decisions, method
-    policy.promote_if_better, policy.updated_by = promote_if_better, user
-    policy.save()
-    return policy
-
-
-def project_decision_count(*, project_id: int) -> int:
-    from webapp.writing.models import Decision
-
-    return Decision.objects.filter(proposal__iteration__document__project_id=project_id).exclude(via="undo").count()
-
-
-def retrain_policy_check(*, project_id: int) -> TrainingRun | None:
-    """Start the project's retraining run if its policy is on, enough decisions came in since
-    the last one, and none of its runs is still open. Safe to call often (tasks do, on commit)."""
-    from webapp.training.runs import training_run_start
-
-    with transaction.atomic():
-        policy = RetrainPolicy.objects.select_for_update().filter(project_id=project_id, enabled=True).select_related("project").first()
-        if policy is None:
-            return None
-        count = project_decision_count(project_id=project_id)
-        if count - policy.decisions_at_last_run < policy.after_decisions:
-            return None
-        if TrainingRun.objects.filter(project_id=project_id, status__in=TrainingRun.OPEN).exists():
-            return None
-        try:
-            run = training_run_start(
-                user=None, method=policy.method, sources=["writing"], project=policy.project,
-                promote_if_better=policy.promote_if_better, trigger="policy",
-            )
-        except TrainingRequestError as exc:
-            logger.info("retrain policy of project %s did not start a run: %s", project_id, exc)
-            return None
-        policy.decisions_at_last_run, policy.last_run = count, run
-        policy.save(update_fields=["decisions_at_last_run", "last_run", "updated_at"])
-        return run

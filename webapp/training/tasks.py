@@ -7,8 +7,9 @@ from django.conf import settings
 
 from webapp.registry.models import ModelVersion
 from webapp.training.models import DatasetSnapshot
+from webapp.training.policies import retrain_policy_check
 from webapp.training.runs import training_run_execute, training_runs_fail_abandoned
-from webapp.training.services import model_version_evaluate, retrain_policy_check
+from webapp.training.services import model_version_evaluate
 
 
 @shared_task(acks_late=True, soft_time_limit=settings.REDLINE_TRAINING_SOFT_TIME_LIMIT, time_limit=settings.REDLINE_TRAINING_TIME_LIMIT)

@@ -18,9 +18,10 @@ from webapp.core.charts import Series, line_chart
 from webapp.core.errors import DomainError
 from webapp.core.model_cards import model_card_for
 from webapp.core.views import HTMX_STOP_POLLING
+from webapp.registry import feedback
 from webapp.registry import services as registry_services
 from webapp.registry.models import ModelVersion
-from webapp.training import runs, selectors, services, snapshots
+from webapp.training import policies, runs, selectors, snapshots
 from webapp.training.forms import PolicyForm, RunForm, SourcesForm
 from webapp.training.models import DatasetSnapshot, RetrainPolicy, SnapshotRow, TrainingRun
 
@@ -222,7 +223,7 @@ def _figures_chart(versions: list[ModelVersion]):
 def _acceptance_chart(versions: list[ModelVersion]):
     """Writers' acceptance rate of each version's proposals, per day (at most 8 versions)."""
     shown = [v for v in versions if v.kind == ModelVersion.Kind.EDITOR][:8]
-    daily = selectors.acceptance_by_version_and_day([v.pk for v in shown])
+    daily = feedback.acceptance_by_version_and_day([v.pk for v in shown])
     series = [
         Series(v.name if len(v.name) <= 40 else v.name[:39] + "…", [(d.day.toordinal(), d.rate) for d in daily[v.pk] if d.rate is not None])
         for v in shown if v.pk in daily
@@ -339,7 +340,7 @@ def policy_edit(request, project_pk: int):
         form = PolicyForm(request.POST)
         if form.is_valid():
             try:
-                services.retrain_policy_save(project=project, user=request.user, **form.cleaned_data)
+                policies.retrain_policy_save(project=project, user=request.user, **form.cleaned_data)
                 messages.success(request, f"Saved the retraining policy of {project.name}.")
                 return redirect("training:policy_edit", project_pk=project.pk)
             except DomainError as exc:
@@ -350,7 +351,7 @@ def policy_edit(request, project_pk: int):
         if policy is not None:
             initial = {"enabled": policy.enabled, "after_decisions": policy.after_decisions, "method": policy.method, "promote_if_better": policy.promote_if_better}
         form, status = PolicyForm(initial=initial or None), 200
-    decisions = services.project_decision_count(project_id=project.pk)
+    decisions = feedback.project_decision_count(project_id=project.pk)
     return render(
         request,
         "training/policy.html",

@@ -1,6 +1,7 @@
 """Reads of the writing loop. Lookups that take a user return only what that user may see
 (someone else's document, iteration or proposal is a 404, never a 403)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -13,8 +14,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.functions import TruncDate
 
 from webapp.core.access import get_visible, shared_with
+from webapp.registry.feedback import DailyAcceptance
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
 
 
@@ -208,3 +211,30 @@ def writer_past_decisions(*, user, exclude_iteration_id: int | None = None, limi
         if sentence is not None:
             found.append(PastDecision(d.pk, sentence, p.before, p.after, d.verdict))
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Read by the registry (webapp.registry.feedback), for training and its screens
+
+
+def project_decision_count(project_id: int) -> int:
+    return Decision.objects.filter(proposal__iteration__document__project_id=project_id).exclude(via="undo").count()
+
+
+def acceptance_by_version_and_day(version_ids: list[int]) -> dict[int, list[DailyAcceptance]]:
+    """For each version, per day: how many of its proposals writers accepted and rejected
+    (current decisions, dated by the round that proposed them)."""
+    rows = (
+        EditProposal.objects.filter(iteration__model_version_id__in=version_ids, decisions__is_current=True)
+        .annotate(day=TruncDate("iteration__created_at"))
+        .values("iteration__model_version_id", "day")
+        .annotate(
+            accepted=Count("pk", filter=Q(decisions__verdict=Decision.Verdict.ACCEPT)),
+            rejected=Count("pk", filter=Q(decisions__verdict=Decision.Verdict.REJECT)),
+        )
+        .order_by("iteration__model_version_id", "day")
+    )
+    found: dict[int, list[DailyAcceptance]] = defaultdict(list)
+    for row in rows:
+        found[row["iteration__model_version_id"]].append(DailyAcceptance(row["day"], row["accepted"], row["rejected"]))
+    return dict(found)

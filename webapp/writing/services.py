@@ -16,6 +16,7 @@ from inference.instructions import (
 )
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run, error_text
+from webapp.registry.feedback import decisions_closed
 from webapp.registry.services import model_version_active
 from webapp.writing import selectors
 from webapp.writing.errors import DecisionConflict, LoopConflict, WritingError
@@ -407,11 +408,9 @@ def iteration_apply(*, iteration: Iteration, user, revise_again: bool = False) -
     document.current_text = iteration.text_after
     document.save(update_fields=["current_text"])
     if document.project_id is not None:
-        # The project's retraining policy counts decisions once a round is closed.
-        from webapp.training.tasks import check_retrain_policy
-
+        # The project's retraining policy counts decisions once a round is closed (training listens).
         project_id = document.project_id
-        transaction.on_commit(lambda: check_retrain_policy.delay(project_id))
+        transaction.on_commit(lambda: decisions_closed.send(sender="writing", project_id=project_id))
     if revise_again and iteration.depth < document.max_depth:
         return iteration_start(
             document=document, user=user, instruction=iteration.instruction, custom_text=_custom_text(iteration)
