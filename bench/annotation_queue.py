@@ -57,20 +57,25 @@ def queue_project(n: int, k: int, clients: int):
         for table in ("labelchange", "preferencelabel", "skip", "reservation", "resolution"):
             cursor.execute(
                 f"DELETE FROM preferences_{table} WHERE comparison_id IN "
-                "(SELECT id FROM preferences_comparison WHERE project_id = %s)", [project.pk]
+                "(SELECT id FROM preferences_comparison WHERE project_id = %s)",
+                [project.pk],
             )
         have = Comparison.objects.filter(project=project).count()
         gold = Comparison.objects.filter(project=project, is_gold=True).exists()
         if have != n or gold:
-            cursor.execute("DELETE FROM preferences_comparisonoutput WHERE comparison_id IN "
-                           "(SELECT id FROM preferences_comparison WHERE project_id = %s)", [project.pk])
+            cursor.execute(
+                "DELETE FROM preferences_comparisonoutput WHERE comparison_id IN "
+                "(SELECT id FROM preferences_comparison WHERE project_id = %s)",
+                [project.pk],
+            )
             cursor.execute("DELETE FROM preferences_comparison WHERE project_id = %s", [project.pk])
             # One statement for the comparisons and one for their outputs, all inside Postgres.
             cursor.execute(
                 """
                 INSERT INTO preferences_comparison (project_id, prompt, origin, is_gold, gold_choice, source_key, meta,
                                                     resolved_choice, created_at)
-                SELECT %s, 'Fix the grammar: sentence ' || i || ' has a error in it.', 'import', false, '', '', '{}', '', now()
+                SELECT %s, 'Fix the grammar: sentence ' || i || ' has a error in it.', 'import', false, """
+                """'', '', '{}', '', now()
                 FROM generate_series(1, %s) AS i
                 """,
                 [project.pk, n],
@@ -86,8 +91,10 @@ def queue_project(n: int, k: int, clients: int):
                 [project.pk],
             )
     with connection.cursor() as cursor:  # statistics and the visibility map, as a table that has been around has them
-        cursor.execute("VACUUM ANALYZE preferences_comparison, preferences_comparisonoutput, preferences_preferencelabel, "
-                       "preferences_reservation, preferences_skip, preferences_labelchange")
+        cursor.execute(
+            "VACUUM ANALYZE preferences_comparison, preferences_comparisonoutput, preferences_preferencelabel, "
+            "preferences_reservation, preferences_skip, preferences_labelchange"
+        )
     QueueSettings.objects.update_or_create(
         project=project, defaults={"labels_per_comparison": k, "gold_rate": 0.0, "reservation_seconds": 600}
     )
@@ -95,7 +102,9 @@ def queue_project(n: int, k: int, clients: int):
     model = get_user_model()
     for i in range(clients):
         name = ANNOTATOR.format(i)
-        user = model.objects.filter(username=name).first() or user_create(username=name, password=ANNOTATOR_PASSWORD, role=ROLE)
+        user = model.objects.filter(username=name).first() or user_create(
+            username=name, password=ANNOTATOR_PASSWORD, role=ROLE
+        )
         users.append(user)
     project.members.add(*users)
     return project, users
@@ -120,15 +129,18 @@ def invariant_report(project, k: int) -> tuple[str, bool]:
             """
             SELECT count(*) FROM (SELECT 1 FROM preferences_preferencelabel l
                                   JOIN preferences_comparison c ON c.id = l.comparison_id
-                                  WHERE c.project_id = %s GROUP BY l.comparison_id, l.annotator_id HAVING count(*) > 1) d
+                                  WHERE c.project_id = %s GROUP BY l.comparison_id, l.annotator_id """
+            """HAVING count(*) > 1) d
             """,
             [project.pk],
         )
         (twice,) = cursor.fetchone()
     holds = over == 0 and twice == 0 and most <= k
-    line = (f"labels: {labels:,} on {labelled:,} comparisons; most labels on one comparison {most} (k = {k}); "
-            f"comparisons over k: {over}; labelled twice by one annotator: {twice} -> "
-            f"{'invariant holds' if holds else 'INVARIANT BROKEN'}")
+    line = (
+        f"labels: {labels:,} on {labelled:,} comparisons; most labels on one comparison {most} (k = {k}); "
+        f"comparisons over k: {over}; labelled twice by one annotator: {twice} -> "
+        f"{'invariant holds' if holds else 'INVARIANT BROKEN'}"
+    )
     return line, holds
 
 
@@ -148,20 +160,26 @@ def main(argv=None) -> int:
     database_url = django_setup()
     seeded = time.perf_counter()
     project, users = queue_project(args.comparisons, args.k, args.clients)
-    print(f"database {database_url}; project {project.pk} with a queue of {args.comparisons:,} comparisons, "
-          f"k = {args.k}, {args.clients} annotators ({time.perf_counter() - seeded:.1f} s to set up)")
+    print(
+        f"database {database_url}; project {project.pk} with a queue of {args.comparisons:,} comparisons, "
+        f"k = {args.k}, {args.clients} annotators ({time.perf_counter() - seeded:.1f} s to set up)"
+    )
 
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="redline-bench-")) / "gunicorn.log"
     server = start_gunicorn(port, database_url, args.workers, args.threads, log)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"gunicorn on 127.0.0.1:{port}: {args.workers} workers x {args.threads} threads (gthread); "
-          f"{os.cpu_count()} CPUs, load average {load}")
+    print(
+        f"gunicorn on 127.0.0.1:{port}: {args.workers} workers x {args.threads} threads (gthread); "
+        f"{os.cpu_count()} CPUs, load average {load}"
+    )
     label_url = f"/label/{project.pk}/"
     current: dict[int, str] = {}  # client index -> the comparison id it holds now
     try:
         clients = [Client(port) for _ in users]
-        login_threads = [threading.Thread(target=c.login, args=(u.username, ANNOTATOR_PASSWORD)) for c, u in zip(clients, users)]
+        login_threads = [
+            threading.Thread(target=c.login, args=(u.username, ANNOTATOR_PASSWORD)) for c, u in zip(clients, users)
+        ]
         for t in login_threads:
             t.start()
         for t in login_threads:
@@ -183,8 +201,10 @@ def main(argv=None) -> int:
             t.join()
         if len(current) != len(clients):
             raise RuntimeError("not every client got a comparison")
-        print(f"{args.clients} clients logged in and hold a comparison ({time.perf_counter() - began:.0f} s so far); "
-              f"{args.requests} requests each per phase, at most {args.max_seconds:.0f} s a phase")
+        print(
+            f"{args.clients} clients logged in and hold a comparison ({time.perf_counter() - began:.0f} s so far); "
+            f"{args.requests} requests each per phase, at most {args.max_seconds:.0f} s a phase"
+        )
 
         def baseline(client: Client, index: int, k: int):
             status, _, seconds = client.request("GET", "/accounts/login/")
@@ -196,7 +216,11 @@ def main(argv=None) -> int:
             comparison = current.get(index)
             if not comparison:
                 return 200, 0.0, True  # the queue is empty for this client: nothing to label
-            form = {"choice": rng[index].choice(CHOICES), "rationale": "", "seconds": f"{rng[index].uniform(2, 20):.3f}"}
+            form = {
+                "choice": rng[index].choice(CHOICES),
+                "rationale": "",
+                "seconds": f"{rng[index].uniform(2, 20):.3f}",
+            }
             headers = {"HX-Request": "true", "X-CSRFToken": client.cookies.get("csrftoken", "")}
             status, body, seconds = client.request("POST", f"{label_url}comparisons/{comparison}/", form, headers)
             found = COMPARISON_IN_FRAGMENT.search(body)
@@ -205,8 +229,16 @@ def main(argv=None) -> int:
             return status, seconds, status == 200 and found is not None and 'id="queue-error"' not in body
 
         phases = [
-            run_phase(f"baseline: GET login page ({args.clients} clients)", clients, baseline, args.requests, args.max_seconds),
-            run_phase(f"label + next item: POST (htmx) ({args.clients} clients)", clients, label, args.requests, args.max_seconds),
+            run_phase(
+                f"baseline: GET login page ({args.clients} clients)", clients, baseline, args.requests, args.max_seconds
+            ),
+            run_phase(
+                f"label + next item: POST (htmx) ({args.clients} clients)",
+                clients,
+                label,
+                args.requests,
+                args.max_seconds,
+            ),
             run_phase("label + next item, one client alone", clients[:1], label, args.requests, args.max_seconds),
         ]
     finally:

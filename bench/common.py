@@ -73,9 +73,16 @@ def document_in_review(owner, n_edits: int, title: str):
         name="bench (hand-made proposals)", defaults={"base_model": "bench/none"}
     )
     iteration = Iteration.objects.create(
-        document=document, number=1, depth=1, status=Iteration.Status.REVIEW, instruction="fix_grammar",
-        instruction_text="Fix grammatical errors in this sentence", text_before=text, model_output=revised,
-        model_version=version, created_by=owner,
+        document=document,
+        number=1,
+        depth=1,
+        status=Iteration.Status.REVIEW,
+        instruction="fix_grammar",
+        instruction_text="Fix grammatical errors in this sentence",
+        text_before=text,
+        model_output=revised,
+        model_version=version,
+        created_by=owner,
     )
     edits, offset = [], 0
     for sentence in sentences:  # sentence by sentence, as the model's revisions are diffed
@@ -84,8 +91,15 @@ def document_in_review(owner, n_edits: int, title: str):
     assert len(edits) == n_edits, (len(edits), n_edits)
     EditProposal.objects.bulk_create(
         EditProposal(
-            iteration=iteration, index=i, action=e.action, start_char=e.start, end_char=e.end,
-            before=e.before, after=e.after, intent="fluency", score=0.9,
+            iteration=iteration,
+            index=i,
+            action=e.action,
+            start_char=e.start,
+            end_char=e.end,
+            before=e.before,
+            after=e.after,
+            intent="fluency",
+            score=0.9,
         )
         for i, e in enumerate(edits)
     )

@@ -166,11 +166,27 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, database_url: str, workers: int, threads: int, log: Path) -> subprocess.Popen:
-    env = os.environ | {"DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "webapp.settings", "REDLINE_LOG_LEVEL": "WARNING"}
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "webapp.settings",
+        "REDLINE_LOG_LEVEL": "WARNING",
+    }
     command = [
-        str(Path(sys.executable).with_name("gunicorn")), "webapp.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-        "--backlog", "512", "--log-level", "warning", "--no-control-socket",
+        str(Path(sys.executable).with_name("gunicorn")),
+        "webapp.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--backlog",
+        "512",
+        "--log-level",
+        "warning",
+        "--no-control-socket",
     ]
     with open(log, "wb") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -197,7 +213,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-seconds", type=float, default=30, help="time limit of each phase")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--think", type=float, default=1.0,
+        "--think",
+        type=float,
+        default=1.0,
         help="mean seconds each client pauses before a request in the paced phases (a person deciding)",
     )
     args = parser.parse_args(argv)
@@ -217,8 +235,10 @@ def main(argv=None) -> int:
     log = Path(tempfile.mkdtemp(prefix="redline-bench-")) / "gunicorn.log"
     server = start_gunicorn(port, database_url, args.workers, args.threads, log)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"gunicorn on 127.0.0.1:{port}: {args.workers} workers x {args.threads} threads (gthread); "
-          f"{os.cpu_count()} CPUs, load average {load}")
+    print(
+        f"gunicorn on 127.0.0.1:{port}: {args.workers} workers x {args.threads} threads (gthread); "
+        f"{os.cpu_count()} CPUs, load average {load}"
+    )
     try:
         clients = [Client(port) for _ in range(args.clients)]
         login_threads = [threading.Thread(target=c.login, args=(BENCH_USER, BENCH_PASSWORD)) for c in clients]
@@ -228,8 +248,10 @@ def main(argv=None) -> int:
             t.join()
         if not all("sessionid" in c.cookies for c in clients):
             raise RuntimeError("not every client could log in")
-        print(f"{args.clients} clients logged in ({time.perf_counter() - began:.0f} s so far); "
-              f"{args.requests} requests each per phase, at most {args.max_seconds:.0f} s a phase")
+        print(
+            f"{args.clients} clients logged in ({time.perf_counter() - began:.0f} s so far); "
+            f"{args.requests} requests each per phase, at most {args.max_seconds:.0f} s a phase"
+        )
 
         def baseline(client: Client, index: int, k: int):
             status, _, seconds = client.request("GET", "/accounts/login/")
@@ -251,14 +273,29 @@ def main(argv=None) -> int:
 
         paced = f"{args.clients} clients, {args.think:g} s mean think time"
         phases = [
-            run_phase(f"baseline: GET login page ({paced})", clients, baseline, args.requests, args.max_seconds,
-                      args.think, args.seed),
-            run_phase(f"decision: POST (htmx) ({paced})", clients, decide, args.requests, args.max_seconds,
-                      args.think, args.seed),
+            run_phase(
+                f"baseline: GET login page ({paced})",
+                clients,
+                baseline,
+                args.requests,
+                args.max_seconds,
+                args.think,
+                args.seed,
+            ),
+            run_phase(
+                f"decision: POST (htmx) ({paced})",
+                clients,
+                decide,
+                args.requests,
+                args.max_seconds,
+                args.think,
+                args.seed,
+            ),
         ]
         # Capacity: the same clients with no pause at all (closed loop); latency is then mostly queueing.
-        saturated = run_phase(f"decision, saturated ({args.clients} clients, no pause)", clients, decide,
-                              args.requests, args.max_seconds)
+        saturated = run_phase(
+            f"decision, saturated ({args.clients} clients, no pause)", clients, decide, args.requests, args.max_seconds
+        )
         # The time one decision takes when nobody else is waiting (no queueing).
         alone = run_phase("decision, one client alone", clients[:1], decide, args.requests, args.max_seconds)
     finally:
@@ -278,8 +315,10 @@ def main(argv=None) -> int:
         f"p99 x{percentile(d_ms, 99) / percentile(b_ms, 99):.2f}  throughput x{dec.throughput / base.throughput:.2f}"
     )
     rows = Decision.objects.filter(proposal__iteration=iteration).count()
-    print(f"decision rows written: {rows} (a repeated verdict on an edit writes none); "
-          f"{time.perf_counter() - began:.0f} s in all")
+    print(
+        f"decision rows written: {rows} (a repeated verdict on an edit writes none); "
+        f"{time.perf_counter() - began:.0f} s in all"
+    )
     return 1 if any(p.errors for p in [*phases, saturated, alone]) else 0
 
 

@@ -188,7 +188,9 @@ def judge(writer: BulletWriter, slide: Slide, edits: list[EditAction]) -> tuple[
     return verdicts, tally
 
 
-def draw_bullets(seed: int, probe: int, rounds: int, per_round: int, resources) -> tuple[list[Bullet], list[list[Bullet]]]:
+def draw_bullets(
+    seed: int, probe: int, rounds: int, per_round: int, resources
+) -> tuple[list[Bullet], list[list[Bullet]]]:
     """A fixed, seeded split: the probe batch (judged every round, never decided on) and a new
     batch for each round, all from sentences the built-in editor never trained on (its held-out
     corpus sentences); a larger request goes on into the training sentences, which a model other
@@ -270,7 +272,7 @@ class RoundResult:
 
 
 def short_name(version) -> str:
-    """"#3 run 2" for "run 2: DPO (lora) on run 1: ..." (names nest one level per round)."""
+    """ "#3 run 2" for "run 2: DPO (lora) on run 1: ..." (names nest one level per round)."""
     return f"#{version.pk} {version.name.split(':')[0]}"
 
 
@@ -368,9 +370,20 @@ def _fmt(value, spec: str = ".3f") -> str:
 
 
 TABLE_COLUMNS = (
-    ("round", 5), ("proposed by", 12), ("proposals", 9), ("accepted", 8), ("rejected", 8), ("end punct", 9),
-    ("acceptance", 10), ("edit cost", 11), ("probe acc.", 10), ("train s", 7), ("pref acc", 8),
-    ("pred acc", 8), ("new version", 12), ("promoted", 8),
+    ("round", 5),
+    ("proposed by", 12),
+    ("proposals", 9),
+    ("accepted", 8),
+    ("rejected", 8),
+    ("end punct", 9),
+    ("acceptance", 10),
+    ("edit cost", 11),
+    ("probe acc.", 10),
+    ("train s", 7),
+    ("pref acc", 8),
+    ("pred acc", 8),
+    ("new version", 12),
+    ("promoted", 8),
 )
 
 
@@ -382,10 +395,20 @@ def table_header() -> str:
 def table_row(r: RoundResult) -> str:
     t = r.tally
     cells = (
-        str(r.round), r.version, str(t.proposals), str(t.accepted), str(t.rejected), str(t.end_punctuation),
-        _fmt(t.acceptance), f"{t.cost_after}/{t.cost_before}", _fmt(r.probe.acceptance if r.probe else None),
-        _fmt(r.train_s, ".0f"), _fmt(r.evaluation.get("preference_accuracy")),
-        _fmt(r.evaluation.get("predicted_acceptance")), r.candidate or "-", r.promoted or "-",
+        str(r.round),
+        r.version,
+        str(t.proposals),
+        str(t.accepted),
+        str(t.rejected),
+        str(t.end_punctuation),
+        _fmt(t.acceptance),
+        f"{t.cost_after}/{t.cost_before}",
+        _fmt(r.probe.acceptance if r.probe else None),
+        _fmt(r.train_s, ".0f"),
+        _fmt(r.evaluation.get("preference_accuracy")),
+        _fmt(r.evaluation.get("predicted_acceptance")),
+        r.candidate or "-",
+        r.promoted or "-",
     )
     return " ".join(cell.rjust(width) for cell, (_, width) in zip(cells, TABLE_COLUMNS))
 
@@ -406,7 +429,10 @@ def write_json(path: Path, config: dict, results: list[RoundResult], seconds: fl
 def _panel(chart, title: str, y_offset: int) -> list[str]:
     """One chart of webapp.core.charts.line_chart as SVG elements under its title and legend,
     shifted down by y_offset."""
-    out = [f'<g transform="translate(0,{y_offset})">', f'<text x="{chart.left}" y="12" font-weight="bold">{escape(title)}</text>']
+    out = [
+        f'<g transform="translate(0,{y_offset})">',
+        f'<text x="{chart.left}" y="12" font-weight="bold">{escape(title)}</text>',
+    ]
     legend_x = chart.left
     for s in chart.series:
         out.append(f'<rect x="{legend_x}" y="20" width="10" height="10" fill="{s.color}"/>')
@@ -470,10 +496,14 @@ def write_plot(path: Path, results: list[RoundResult], subtitle: str) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="causal LM (local path or Hugging Face id); default: the built-in editor (REDLINE_MODEL)")
+    parser.add_argument(
+        "--model", help="causal LM (local path or Hugging Face id); default: the built-in editor (REDLINE_MODEL)"
+    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--sentences", type=int, default=120, help="new bullets per round")
-    parser.add_argument("--probe", type=int, default=64, help="bullets of the fixed probe batch, judged every round (0: none)")
+    parser.add_argument(
+        "--probe", type=int, default=64, help="bullets of the fixed probe batch, judged every round (0: none)"
+    )
     parser.add_argument("--bullets-per-slide", type=int, default=16, help="bullets per document")
     parser.add_argument("--method", choices=("dpo", "sft"), default="sft")
     parser.add_argument("--finetune", choices=("lora", "full"), default="lora")
@@ -485,16 +515,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--beta", type=float, default=0.2, help="DPO beta")
     parser.add_argument("--lora-r", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--promote", choices=("always", "if-better"), default="if-better",
-                        help="if-better: only when the new version's acceptance on the probe bullets is higher")
-    parser.add_argument("--memory", action="store_true",
-                        help="one writer account for every round, so the writer's memory of similar decisions also filters proposals "
-                        "(default: a new account of the same writer each round, so only retraining changes the proposals)")
+    parser.add_argument(
+        "--promote",
+        choices=("always", "if-better"),
+        default="if-better",
+        help="if-better: only when the new version's acceptance on the probe bullets is higher",
+    )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="one writer account for every round, so the writer's memory of similar decisions also filters proposals "
+        "(default: a new account of the same writer each round, so only retraining changes the proposals)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     # One thread, as in the other benches: generating with a small model is a long series of tiny
     # steps, and on a busy 2-core machine a second thread mostly waits (ten times slower here).
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--database", help="Postgres URL; dropped and recreated (default: the benches' URL with _flywheel)")
+    parser.add_argument(
+        "--database", help="Postgres URL; dropped and recreated (default: the benches' URL with _flywheel)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the trained versions afterwards")
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "flywheel.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "var" / "flywheel.svg")
@@ -524,7 +563,9 @@ def check_trainable(model: str) -> None:
     try:
         check_causal(ModelRef(model))
     except TrainingError as exc:
-        raise SystemExit(f"flywheel: the flywheel retrains the model, and TRL retrains causal LMs only. {exc}") from None
+        raise SystemExit(
+            f"flywheel: the flywheel retrains the model, and TRL retrains causal LMs only. {exc}"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -548,8 +589,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"model {model}; {args.rounds} rounds of {args.sentences} new bullets, probe {args.probe}; "
-          f"{args.method} ({args.finetune}), lr {args.learning_rate}, seed {args.seed}")
+    print(
+        f"model {model}; {args.rounds} rounds of {args.sentences} new bullets, probe {args.probe}; "
+        f"{args.method} ({args.finetune}), lr {args.learning_rate}, seed {args.seed}"
+    )
 
     database_drop(database_url)
     shutil.rmtree(MODEL_DIR, ignore_errors=True)
@@ -570,12 +613,17 @@ def main(argv: list[str] | None = None) -> int:
             database_drop(database_url)
             shutil.rmtree(MODEL_DIR, ignore_errors=True)
     seconds = time.perf_counter() - started
-    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()} | {"model": model, "writer": asdict(BulletWriter())}
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()} | {
+        "model": model,
+        "writer": asdict(BulletWriter()),
+    }
     write_json(args.json, config, results, seconds)
     write_plot(args.plot, results, f"{Path(model).name}, {args.method} ({args.finetune}), seed {args.seed}")
     first, last = results[0].tally.acceptance, results[-1].tally.acceptance
     print(f"\nacceptance {_fmt(first)} -> {_fmt(last)} over {len(results)} rounds; {seconds:.0f} s in all")
-    print(f"wrote {args.json} and {args.plot}" + (f"; kept database {database_url} and {MODEL_DIR}" if args.keep else ""))
+    print(
+        f"wrote {args.json} and {args.plot}" + (f"; kept database {database_url} and {MODEL_DIR}" if args.keep else "")
+    )
     return 0
 
 
@@ -587,10 +635,17 @@ def run_rounds(args: argparse.Namespace, batches: list[list[Bullet]], probe_slid
 
     writer = BulletWriter()
     admin = user_create(username="flywheel-admin", password="flywheel-password-1", role=ADMIN)
-    shared_writer = user_create(username="flywheel-writer", password="flywheel-password-1", role=WRITER) if args.memory else None
+    shared_writer = (
+        user_create(username="flywheel-writer", password="flywheel-password-1", role=WRITER) if args.memory else None
+    )
     overrides = {
-        "learning_rate": args.learning_rate, "num_epochs": args.epochs, "max_steps": args.steps,
-        "lora_r": args.lora_r, "lora_alpha": 2 * args.lora_r, "batch_size": args.batch_size, "seed": args.seed,
+        "learning_rate": args.learning_rate,
+        "num_epochs": args.epochs,
+        "max_steps": args.steps,
+        "lora_r": args.lora_r,
+        "lora_alpha": 2 * args.lora_r,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
     }
     if args.method == "dpo":
         overrides["beta"] = args.beta
@@ -598,11 +653,17 @@ def run_rounds(args: argparse.Namespace, batches: list[list[Bullet]], probe_slid
     results = []
     print(table_header())
     for k, batch in enumerate(batches, 1):
-        user = shared_writer or user_create(username=f"flywheel-writer-{k}", password="flywheel-password-1", role=WRITER)
+        user = shared_writer or user_create(
+            username=f"flywheel-writer-{k}", password="flywheel-password-1", role=WRITER
+        )
         active = model_version_active()
         t0 = time.perf_counter()
-        tally, dropped, version_id, version_name = propose_and_decide(slides_of(batch, args.bullets_per_slide), writer, user, k)
-        result = RoundResult(k, version_id, version_name, tally, dropped_by_memory=dropped, generate_s=round(time.perf_counter() - t0, 1))
+        tally, dropped, version_id, version_name = propose_and_decide(
+            slides_of(batch, args.bullets_per_slide), writer, user, k
+        )
+        result = RoundResult(
+            k, version_id, version_name, tally, dropped_by_memory=dropped, generate_s=round(time.perf_counter() - t0, 1)
+        )
         if probe_slides:
             result.probe = probe_measure(active, probe_slides, writer, probes)
         if k < len(batches):  # the last round measures the last promoted version; nothing would use a newer one

@@ -57,8 +57,10 @@ def main() -> None:
         single, single_s = timed(editor, text, 1)
 
     n = batched.sentence_count
-    print(f"model: {path} ({editor.kind}, {editor.device}, {str(editor.dtype).removeprefix('torch.')}, "
-          f"{torch.get_num_threads()} torch threads)")
+    print(
+        f"model: {path} ({editor.kind}, {editor.device}, {str(editor.dtype).removeprefix('torch.')}, "
+        f"{torch.get_num_threads()} torch threads)"
+    )
     print(f"sentences: {n}, edits proposed: {len(batched.edits)}")
     print(f"batched (batch {args.batch_size}): {n / batched_s:8.1f} sentences/s  ({batched_s:.2f} s)")
     print(f"one at a time:       {n / single_s:8.1f} sentences/s  ({single_s:.2f} s)")

@@ -73,8 +73,11 @@ def export_project(rows: int, reseed: bool):
     began = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         for table in ("labelchange", "preferencelabel", "skip", "reservation", "resolution", "comparisonoutput"):
-            cursor.execute(f"DELETE FROM preferences_{table} WHERE comparison_id IN "
-                           "(SELECT id FROM preferences_comparison WHERE project_id = %s)", [project.pk])
+            cursor.execute(
+                f"DELETE FROM preferences_{table} WHERE comparison_id IN "
+                "(SELECT id FROM preferences_comparison WHERE project_id = %s)",
+                [project.pk],
+            )
         cursor.execute("DELETE FROM preferences_comparison WHERE project_id = %s", [project.pk])
         cursor.execute(
             """
@@ -91,8 +94,10 @@ def export_project(rows: int, reseed: bool):
             """
             INSERT INTO preferences_comparisonoutput (comparison_id, index, text, source)
             SELECT c.id, o.index,
-                   CASE o.index WHEN 0 THEN 'Sentence ' || c.id || ' of the report has an error in it, and the figures were checked twice by the team.'
-                                ELSE 'Sentence ' || c.id || ' of the report has a error in it, and the figures were checked twice by team.' END,
+                   CASE o.index WHEN 0 THEN 'Sentence ' || c.id || """
+            """' of the report has an error in it, and the figures were checked twice by the team.'
+                                ELSE 'Sentence ' || c.id || """
+            """' of the report has a error in it, and the figures were checked twice by team.' END,
                    CASE o.index WHEN 0 THEN 'model v2' ELSE 'model v1' END
             FROM preferences_comparison c CROSS JOIN (VALUES (0), (1)) AS o(index)
             WHERE c.project_id = %s
@@ -110,7 +115,9 @@ def export_project(rows: int, reseed: bool):
             [user.pk, project.pk],
         )
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE preferences_comparison, preferences_comparisonoutput, preferences_preferencelabel")
+        cursor.execute(
+            "VACUUM ANALYZE preferences_comparison, preferences_comparisonoutput, preferences_preferencelabel"
+        )
     print(f"seeded {rows:,} labelled comparisons in {time.perf_counter() - began:.0f} s")
     return project, True
 
@@ -161,8 +168,12 @@ def child(phase: str, project_id: int, out_dir: str, trace: bool) -> dict:
         size = path.stat().st_size
     seconds = time.perf_counter() - began
     result = {
-        "phase": phase, "rows": rows, "seconds": seconds, "bytes": size,
-        "rss_before_kib": rss_before, "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "phase": phase,
+        "rows": rows,
+        "seconds": seconds,
+        "bytes": size,
+        "rss_before_kib": rss_before,
+        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
     if trace:
         result["tracemalloc_peak"] = tracemalloc.get_traced_memory()[1]
@@ -173,7 +184,11 @@ def run_child(phase: str, project_id: int, out_dir: str, trace: bool, database_u
     command = [sys.executable, __file__, "--child", phase, "--project", str(project_id), "--out-dir", out_dir]
     if trace:
         command.append("--tracemalloc")
-    env = os.environ | {"DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "webapp.settings", "REDLINE_LOG_LEVEL": "WARNING"}
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "webapp.settings",
+        "REDLINE_LOG_LEVEL": "WARNING",
+    }
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{phase} failed:\n{done.stderr[-3000:]}")
@@ -199,8 +214,10 @@ def main(argv=None) -> int:
     database_url = django_setup(os.environ.get("REDLINE_BENCH_DATABASE_URL", BENCH_DATABASE_URL))
     project, seeded = export_project(args.rows, args.reseed)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"database {database_url}; project {project.pk}: {args.rows:,} labelled comparisons "
-          f"({'seeded now' if seeded else 'reused'}); {os.cpu_count()} CPUs, load average {load}")
+    print(
+        f"database {database_url}; project {project.pk}: {args.rows:,} labelled comparisons "
+        f"({'seeded now' if seeded else 'reused'}); {os.cpu_count()} CPUs, load average {load}"
+    )
     results = []
     with tempfile.TemporaryDirectory(prefix="redline-bench-export-") as out_dir:
         for phase in PHASES:
@@ -215,9 +232,12 @@ def main(argv=None) -> int:
         growth = (r["rss_peak_kib"] - r["rss_before_kib"]) / 1024
         extra = f"  tracemalloc peak {r['tracemalloc_peak'] / 2**20:7.1f} MiB" if "tracemalloc_peak" in r else ""
         size = f"  file {r['bytes'] / 2**20:7.1f} MiB" if r["bytes"] else ""
-        print(f"{r['phase']:<9} {r['rows']:>10,} rows  {r['seconds']:7.1f} s  {rate:>9,.0f} rows/s  "
-              f"x{base_rate / rate:5.1f} the baseline's time  maxrss +{growth:6.1f} MiB (peak {r['rss_peak_kib'] / 1024:.0f} MiB)"
-              f"{size}{extra}")
+        print(
+            f"{r['phase']:<9} {r['rows']:>10,} rows  {r['seconds']:7.1f} s  {rate:>9,.0f} rows/s  "
+            f"x{base_rate / rate:5.1f} the baseline's time  "
+            f"maxrss +{growth:6.1f} MiB (peak {r['rss_peak_kib'] / 1024:.0f} MiB)"
+            f"{size}{extra}"
+        )
         if r["rows"] != args.rows:
             print(f"  expected {args.rows:,} rows", file=sys.stderr)
             errors += 1

@@ -75,7 +75,8 @@ def main(argv=None) -> int:
         results[label] = r
         print(
             f"review page, {edits:>5} edits: median {1000 * r['median']:8.1f} ms  "
-            f"(min {1000 * r['min']:.1f}, max {1000 * r['max']:.1f})  {r['queries']} queries  {r['bytes'] / 1024:,.0f} KiB"
+            f"(min {1000 * r['min']:.1f}, max {1000 * r['max']:.1f})  "
+            f"{r['queries']} queries  {r['bytes'] / 1024:,.0f} KiB"
         )
     big_r, small_r = results["large"], results["baseline"]
     per_edit = (big_r["median"] - small_r["median"]) / (args.edits - args.baseline_edits)

@@ -80,8 +80,10 @@ def main() -> None:
     args = parser.parse_args()
 
     cores = sorted(os.sched_getaffinity(0))
-    print(f"isolation: {isolation_available() or 'none (the sandbox would refuse)'}; python {sys.version.split()[0]}; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"isolation: {isolation_available() or 'none (the sandbox would refuse)'}; python {sys.version.split()[0]}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     for _ in range(5):  # warm-up: page cache, the isolation probe
         for run in RUNS.values():
             run()
@@ -93,8 +95,10 @@ def main() -> None:
     for name, t in times.items():
         print(f"{name:12} {ms(statistics.median(t))} {ms(p95(t))} {len(t) / sum(t):12.1f}")
     medians = {name: statistics.median(t) for name, t in times.items()}
-    print(f"overhead sandbox / bare: x{medians['sandbox'] / medians['bare']:.2f}; "
-          f"isolation alone (sandbox - bare -I -S): {ms(medians['sandbox'] - medians['bare -I -S']).strip()}")
+    print(
+        f"overhead sandbox / bare: x{medians['sandbox'] / medians['bare']:.2f}; "
+        f"isolation alone (sandbox - bare -I -S): {ms(medians['sandbox'] - medians['bare -I -S']).strip()}"
+    )
 
     used = cores[: args.workers]
     os.sched_setaffinity(0, set(used))

@@ -110,7 +110,10 @@ def main(argv=None) -> int:
     model = args.model or settings.REDLINE_DEFAULT_MODEL
     base = model_version_activate(version=ModelVersion.objects.create(name="built-in editor", base_model=model))
 
-    print(f"model: {model}; making {args.decisions} decisions (the model proposes, a simulated writer decides)...", flush=True)
+    print(
+        f"model: {model}; making {args.decisions} decisions (the model proposes, a simulated writer decides)...",
+        flush=True,
+    )
     decisions = sentences = 0
     propose_seconds = 0.0
     for text, clean in texts:
@@ -127,10 +130,14 @@ def main(argv=None) -> int:
     if decisions < args.decisions:
         print(f"only {decisions} decisions could be made from the held-out sentences", flush=True)
 
-    print(f"{decisions} decisions on {sentences} sentences; proposing took {propose_seconds:.1f} s. Train click...", flush=True)
+    print(
+        f"{decisions} decisions on {sentences} sentences; proposing took {propose_seconds:.1f} s. Train click...",
+        flush=True,
+    )
     clicked = time.perf_counter()
-    run = training_run_start(user=admin, method=args.method, held_out_percent=args.held_out,
-                             settings_overrides={"num_epochs": args.epochs})  # trains and evaluates on commit
+    run = training_run_start(
+        user=admin, method=args.method, held_out_percent=args.held_out, settings_overrides={"num_epochs": args.epochs}
+    )  # trains and evaluates on commit
     run = TrainingRun.objects.select_related("snapshot").get(pk=run.pk)
     trained_and_evaluated_s = time.perf_counter() - clicked
     if run.status != "succeeded":
@@ -156,9 +163,15 @@ def main(argv=None) -> int:
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     for name, metrics in evaluations.items():
-        shown = {k: metrics.get(k) for k in ("preference_accuracy", "predicted_acceptance", "accepted_recall", "rejected_repeat")}
+        shown = {
+            k: metrics.get(k)
+            for k in ("preference_accuracy", "predicted_acceptance", "accepted_recall", "rejected_repeat")
+        }
         print(f"evaluation of {name}: {shown}")
-    print(f"active version now: {ModelVersion.objects.get(is_active=True, kind=ModelVersion.Kind.EDITOR).name} (was {base.name})")
+    print(
+        f"active version now: {ModelVersion.objects.get(is_active=True, kind=ModelVersion.Kind.EDITOR).name} "
+        f"(was {base.name})"
+    )
     return 0
 
 

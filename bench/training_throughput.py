@@ -33,9 +33,17 @@ def build_small_llama(path: Path) -> Path:
     pad_id, eos_id, bos_id = tokenizer.convert_tokens_to_ids([PAD, EOS, BOS])
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=128, intermediate_size=384, num_hidden_layers=4,
-        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512,
-        pad_token_id=pad_id, eos_token_id=eos_id, bos_token_id=bos_id, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=128,
+        intermediate_size=384,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=512,
+        pad_token_id=pad_id,
+        eos_token_id=eos_id,
+        bos_token_id=bos_id,
+        tie_word_embeddings=True,
     )
     LlamaForCausalLM(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
@@ -86,16 +94,20 @@ def main() -> None:
             results.append((method, finetune, result, wall))
 
     first = results[0][2]
-    print(f"model: {model.base_model} ({first.metrics['total_params']:,} parameters), {first.device}, "
-          f"{first.precision}, {torch.get_num_threads()} torch threads")
+    print(
+        f"model: {model.base_model} ({first.metrics['total_params']:,} parameters), {first.device}, "
+        f"{first.precision}, {torch.get_num_threads()} torch threads"
+    )
     print(f"{args.steps} steps of {args.batch_size} examples (DPO: pairs) per run, {len(data)} rows\n")
     baseline = first.metrics["examples_per_s"]
     print("| method | finetune | trainable params | examples/s | vs SFT full | train s | wall s (with loading) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for method, finetune, result, wall in results:
         m = result.metrics
-        print(f"| {method} | {finetune} | {m['trainable_params']:,} | {m['examples_per_s']:.1f} | "
-              f"x{m['examples_per_s'] / baseline:.2f} | {m['train_runtime_s']:.2f} | {wall:.2f} |")
+        print(
+            f"| {method} | {finetune} | {m['trainable_params']:,} | {m['examples_per_s']:.1f} | "
+            f"x{m['examples_per_s'] / baseline:.2f} | {m['train_runtime_s']:.2f} | {wall:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -33,11 +33,11 @@ EMAIL_TEXT = (
 
 def round_in_review(user, email: bool = False):
     from django.conf import settings
+    from webapp.accounts.management.commands.seed_demo import DOCUMENT_TEXT, DOCUMENT_TITLE
 
     from inference.editor import load_editor
     from inference.instructions import INSTRUCTIONS
     from inference.revision import revise_document
-    from webapp.accounts.management.commands.seed_demo import DOCUMENT_TEXT, DOCUMENT_TITLE
     from webapp.training.models import ModelVersion
     from webapp.writing import services
     from webapp.writing.models import EditProposal, Iteration
@@ -46,20 +46,36 @@ def round_in_review(user, email: bool = False):
     text, title = (EMAIL_TEXT, EMAIL_TITLE) if email else (DOCUMENT_TEXT, DOCUMENT_TITLE)
     document = services.document_create(owner=user, text=text, title=title, max_depth=3)
     fix = INSTRUCTIONS["fix_grammar"]
-    revision = revise_document(load_editor(str(settings.REDLINE_BUILTIN_MODEL)), document.current_text, fix.prompt, fix.intent)
+    revision = revise_document(
+        load_editor(str(settings.REDLINE_BUILTIN_MODEL)), document.current_text, fix.prompt, fix.intent
+    )
     output, edits = revision.model_output, revision.edits
     version, _ = ModelVersion.objects.get_or_create(
         name="built-in editor", defaults={"base_model": str(settings.REDLINE_BUILTIN_MODEL)}
     )
     iteration = Iteration.objects.create(
-        document=document, number=1, depth=1, status=Iteration.Status.REVIEW, instruction="fix_grammar",
-        instruction_text="Fix grammatical errors in this sentence", text_before=document.current_text,
-        model_output=output, model_version=version, created_by=user,
+        document=document,
+        number=1,
+        depth=1,
+        status=Iteration.Status.REVIEW,
+        instruction="fix_grammar",
+        instruction_text="Fix grammatical errors in this sentence",
+        text_before=document.current_text,
+        model_output=output,
+        model_version=version,
+        created_by=user,
     )
     proposals = EditProposal.objects.bulk_create(
         EditProposal(
-            iteration=iteration, index=i, action=e.action, start_char=e.start, end_char=e.end, before=e.before,
-            after=e.after, intent=e.intent, score=e.score,
+            iteration=iteration,
+            index=i,
+            action=e.action,
+            start_char=e.start,
+            end_char=e.end,
+            before=e.before,
+            after=e.after,
+            intent=e.intent,
+            score=e.score,
         )
         for i, e in enumerate(edits)
     )
@@ -100,7 +116,8 @@ def main(argv=None) -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium", headless=True,
+                executable_path="/usr/bin/chromium",
+                headless=True,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
             )
             page = browser.new_page(viewport={"width": 1280, "height": 760}, device_scale_factor=1)

@@ -338,7 +338,7 @@ def _parses(code: str) -> bool:
 
 
 def _role(node: ast.stmt, entry_point: str) -> str:
-    """"check", "preamble" or "drop"."""
+    """ "check", "preamble" or "drop"."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         if node.name.startswith("test") or node.name == "check":
             return "check"

@@ -80,7 +80,7 @@ def check_edits(text: str, edits: Iterable[EditAction]) -> list[EditAction]:
         if not 0 <= e.start <= e.end <= len(text):
             raise EditConflict(f"edit span {e.start}:{e.end} is outside the text (length {len(text)})")
         if text[e.start : e.end] != e.before:
-            raise EditConflict(f"edit at {e.start}:{e.end} expects {e.before!r}, text has {text[e.start:e.end]!r}")
+            raise EditConflict(f"edit at {e.start}:{e.end} expects {e.before!r}, text has {text[e.start : e.end]!r}")
         if e.start < last_end or (e.start == e.end and e.start == last_was_insert_at):
             raise EditConflict(f"edit at {e.start}:{e.end} overlaps the one before it")
         last_end = e.end

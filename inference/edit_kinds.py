@@ -20,7 +20,8 @@ The lexicon guard (`guard_min_gain`): an unknown_word edit is never proposed; un
 fix, neither is an edit that changes a number, rewords more than MAX_REWORDED_WORDS content
 words or piles one mark on another ("Hi Sarah,."); a rewording, and a change to a name the list
 lacks (a word capitalised inside a sentence) that is not a change of its case, is proposed only
-if the model's own gain for it reaches REWORDING_MIN_GAIN; a respelling of a word the list lacks that the document uses more than once
+if the model's own gain for it reaches REWORDING_MIN_GAIN; a respelling of a word the list lacks
+that the document uses more than once
 (jargon, or a misspelling the writer repeats: "hte", "recieve") needs REPEATED_WORD_MIN_GAIN.
 """
 
@@ -32,7 +33,16 @@ from difflib import SequenceMatcher
 from inference import lexicon
 
 GRAMMAR_KINDS = frozenset(
-    {"punctuation", "capitalisation", "split_join", "spelling", "word_form", "confusion", "doubled_word", "function_word"}
+    {
+        "punctuation",
+        "capitalisation",
+        "split_join",
+        "spelling",
+        "word_form",
+        "confusion",
+        "doubled_word",
+        "function_word",
+    }
 )
 # Nats: a rewording under a grammar fix must be something the model is sure of (chosen on the
 # tuning half of the everyday suite, inference/editor_data/everyday; see the README).
@@ -77,8 +87,9 @@ def _word_pairs(before: list[str], after: list[str]) -> tuple[list[tuple[str, st
     pairs: list[tuple[str, str]] = []
     removed: list[str] = []
     added: list[str] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, [w.lower() for w in before], [w.lower() for w in after],
-                                                autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in SequenceMatcher(
+        None, [w.lower() for w in before], [w.lower() for w in after], autojunk=False
+    ).get_opcodes():
         if tag == "equal":
             continue
         old, new = before[i1:i2], after[j1:j2]
@@ -123,7 +134,7 @@ _PILED_MARKS = re.compile(r"[,;:][.!?;:,]")
 def _piles_marks(sentence: str, start: int, end: int, after: str) -> bool:
     """The edit writes a mark next to another mark where there was no such pair."""
     revised = sentence[:start] + after + sentence[end:]
-    near = lambda text, a, b: _PILED_MARKS.findall(text[max(0, a - 2):b + 2])  # noqa: E731
+    near = lambda text, a, b: _PILED_MARKS.findall(text[max(0, a - 2) : b + 2])  # noqa: E731
     return len(near(revised, start, start + len(after))) > len(near(sentence, start, end))
 
 
@@ -157,8 +168,11 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
     if any(not lexicon.is_english(w) and not document_counts[w] for w in written):
         return EditKind("unknown_word")
     if old_words == new_words:
-        return EditKind("punctuation", ends_differently=_loses_mark(before, after),
-                        piles_marks=_piles_marks(sentence, start, end, after))
+        return EditKind(
+            "punctuation",
+            ends_differently=_loses_mark(before, after),
+            piles_marks=_piles_marks(sentence, start, end, after),
+        )
     if [w.lower() for w in old_words] == [w.lower() for w in new_words]:
         return EditKind("capitalisation")
     if _LETTERS.sub("", before.lower()) == _LETTERS.sub("", after.lower()):
@@ -184,8 +198,9 @@ def classify_edit(sentence: str, start: int, end: int, after: str, document_coun
     numbers = _DIGITS.findall(before) != _DIGITS.findall(after)
     for kind in ("rewording", "spelling", "word_form", "confusion", "function_word", "doubled_word", "capitalisation"):
         if kind in kinds:
-            return EditKind(kind, protected, repeated, content if kind == "rewording" else 0, numbers,
-                            _loses_mark(before, after))
+            return EditKind(
+                kind, protected, repeated, content if kind == "rewording" else 0, numbers, _loses_mark(before, after)
+            )
     return EditKind("punctuation", protected, repeated, 0, numbers, _loses_mark(before, after))
 
 

@@ -29,7 +29,9 @@ class EditorConfig:
     min_lr_ratio: float = 0.05  # cosine decay down to this share of the peak
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
-    max_tokens: int = 96  # prompts and targets are each cut to this many tokens (the corpus's longest sentence is about 60)
+    max_tokens: int = (
+        96  # prompts and targets are each cut to this many tokens (the corpus's longest sentence is about 60)
+    )
     threads: int | None = None  # torch CPU threads; None keeps torch's default
     device: str = "auto"  # auto: the GPU when torch sees one (inference.editor_train.training_device)
     precision: str = "auto"  # auto: bf16 autocast on a GPU, fp32 on a CPU
@@ -73,9 +75,20 @@ PRECISIONS = ("auto", "fp32", "bf16")
 SIZES: dict[str, dict[str, Any]] = {
     # For tests: trains in seconds on Python's own reference text; its output is poor.
     "tiny": dict(
-        d_model=64, d_ff=128, num_heads=2, num_layers=2,
-        steps=40, batch_size=16, warmup_steps=5, sources=("pydoc",), log_every=10,
-        drill_steps=6, drill_warmup_steps=2, everyday_steps=6, everyday_warmup_steps=2, everyday_sources=("team",),
+        d_model=64,
+        d_ff=128,
+        num_heads=2,
+        num_layers=2,
+        steps=40,
+        batch_size=16,
+        warmup_steps=5,
+        sources=("pydoc",),
+        log_every=10,
+        drill_steps=6,
+        drill_warmup_steps=2,
+        everyday_steps=6,
+        everyday_warmup_steps=2,
+        everyday_sources=("team",),
     ),
     # The built-in model.
     "small": dict(),

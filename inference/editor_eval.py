@@ -160,10 +160,16 @@ def format_table(results: dict[str, Any]) -> str:
     lines = [f"{'set':<22} {'instruction':<12} {'n':>4} {'fixed':>7} {'exact':>7} {'untouched':>9} {'sent/s':>7}"]
     for name, r in results["sets"].items():
         rate = "-" if r["sentences_per_s"] is None else f"{r['sentences_per_s']:7.1f}"
-        lines.append(f"{name:<22} {r['instruction'] or '-':<12} {r['n']:>4} {pct(r['fixed']):>7} {pct(r['exact']):>7} {pct(r['untouched']):>9} {rate:>7}")
+        lines.append(
+            f"{name:<22} {r['instruction'] or '-':<12} {r['n']:>4} {pct(r['fixed']):>7} {pct(r['exact']):>7} "
+            f"{pct(r['untouched']):>9} {rate:>7}"
+        )
     s = results["summary"]
-    lines.append(f"min fix rate {pct(s['min_fix_rate'])} (target {FIX_TARGET:.0%}), clean untouched {pct(s['clean_untouched'])} "
-                 f"(target {CLEAN_TARGET:.0%}), {s['sentences_per_s']} sentences/s: {'meets' if s['meets_targets'] else 'misses'} the targets")
+    lines.append(
+        f"min fix rate {pct(s['min_fix_rate'])} (target {FIX_TARGET:.0%}), clean untouched {pct(s['clean_untouched'])} "
+        f"(target {CLEAN_TARGET:.0%}), {s['sentences_per_s']} sentences/s: "
+        f"{'meets' if s['meets_targets'] else 'misses'} the targets"
+    )
     return "\n".join(lines)
 
 
@@ -175,23 +181,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=200, help="examples per set (at most)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=GenerationSettings().batch_size)
-    parser.add_argument("--min-edit-gain", type=float,
-                        help="nats an edit must gain to be proposed (default: the model's own; --min-edit-gain=-inf: every edit)")
-    parser.add_argument("--sources", nargs="+", choices=SOURCES, help="corpus sources (default: the model's training card's, else all)")
+    parser.add_argument(
+        "--min-edit-gain",
+        type=float,
+        help="nats an edit must gain to be proposed (default: the model's own; --min-edit-gain=-inf: every edit)",
+    )
+    parser.add_argument(
+        "--sources", nargs="+", choices=SOURCES, help="corpus sources (default: the model's training card's, else all)"
+    )
     parser.add_argument("--sets", nargs="+", help="only these sets (default: all)")
     parser.add_argument("--json", default=_DOMAIN_JSON, help="where to write the results")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the issue's targets are met")
-    parser.add_argument("--suite", choices=("domain", "everyday"), default="domain",
-                        help="domain: held-out sentences of the training sources; everyday: the everyday-prose suite")
+    parser.add_argument(
+        "--suite",
+        choices=("domain", "everyday"),
+        default="domain",
+        help="domain: held-out sentences of the training sources; everyday: the everyday-prose suite",
+    )
     parser.add_argument("--part", choices=PARTS, default="held_out", help="which part of the everyday suite")
     parser.add_argument("--no-lexicon-guard", action="store_true", help="propose edits the lexicon guard would stop")
-    parser.add_argument("--no-word-list-fixes", action="store_true",
-                        help="the model's edits only, without the word lists' fixes (inference.word_list_fixes)")
-    parser.add_argument("--write-card", action="store_true",
-                        help="with --suite everyday --part held_out: write the figures into the model's redline_card.json")
+    parser.add_argument(
+        "--no-word-list-fixes",
+        action="store_true",
+        help="the model's edits only, without the word lists' fixes (inference.word_list_fixes)",
+    )
+    parser.add_argument(
+        "--write-card",
+        action="store_true",
+        help="with --suite everyday --part held_out: write the figures into the model's redline_card.json",
+    )
     args = parser.parse_args(argv)
-    settings = GenerationSettings(batch_size=args.batch_size, min_edit_gain=args.min_edit_gain,
-                                  lexicon_guard=not args.no_lexicon_guard, word_list_fixes=not args.no_word_list_fixes)
+    settings = GenerationSettings(
+        batch_size=args.batch_size,
+        min_edit_gain=args.min_edit_gain,
+        lexicon_guard=not args.no_lexicon_guard,
+        word_list_fixes=not args.no_word_list_fixes,
+    )
     if args.suite == "everyday":
         return _main_everyday(args, settings)
 
@@ -201,8 +226,17 @@ def main(argv: list[str] | None = None) -> int:
         sets = {k: v for k, v in sets.items() if k in args.sets}
     editor = load_editor(args.model)
     results = evaluate(editor, sets, settings, on_set=lambda name, r: print(f"  {name}: done ({r['n']})", flush=True))
-    results.update({"model": args.model, "n": args.n, "seed": args.seed, "sources": list(args.sources or _sources_for(args.model)),
-                    "settings": settings.as_dict(), "min_edit_gain": editor.min_edit_gain(settings), "data": {"sentences": resources.corpus.sizes(), "misspellings": resources.misspellings.sizes()}})
+    results.update(
+        {
+            "model": args.model,
+            "n": args.n,
+            "seed": args.seed,
+            "sources": list(args.sources or _sources_for(args.model)),
+            "settings": settings.as_dict(),
+            "min_edit_gain": editor.min_edit_gain(settings),
+            "data": {"sentences": resources.corpus.sizes(), "misspellings": resources.misspellings.sizes()},
+        }
+    )
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
@@ -217,8 +251,15 @@ def _main_everyday(args: argparse.Namespace, settings: GenerationSettings) -> in
     sentences = load_suite(args.part)
     editor = load_editor(args.model)
     results = evaluate_everyday(editor, sentences, settings)
-    results.update({"model": args.model, "suite": "everyday", "part": args.part, "settings": settings.as_dict(),
-                    "min_edit_gain": editor.min_edit_gain(settings)})
+    results.update(
+        {
+            "model": args.model,
+            "suite": "everyday",
+            "part": args.part,
+            "settings": settings.as_dict(),
+            "min_edit_gain": editor.min_edit_gain(settings),
+        }
+    )
     path = Path(args.json if args.json != _DOMAIN_JSON else "var/editor-eval-everyday.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
@@ -239,13 +280,18 @@ def write_builtin_card(model: str, results: dict[str, Any]) -> Path:
     o = results["overall"]
     pct = lambda v: f"{100 * v:.0f}%"  # noqa: E731
     return write_model_card(
-        model, "Redline's built-in editor",
+        model,
+        "Redline's built-in editor",
         f"A small offline model ({card['parameters'] / 1e6:.1f}M parameters) trained on this kind of machine, mostly "
         "for spelling, doubled words, agreement, articles, confusions such as their/there, and capitals, with "
         "Debian's word lists for spelling and names. It leaves most text alone and misses many mistakes (commas, "
         "missing words); it cannot rewrite for style, tone or a free instruction.",
-        [("edits that are right", pct(o["precision"])), ("mistakes it fixes", pct(o["recall"])),
-         ("correct sentences left alone", pct(o["untouched"])), ("sentences made worse", pct(o["harm"]))],
+        [
+            ("edits that are right", pct(o["precision"])),
+            ("mistakes it fixes", pct(o["recall"])),
+            ("correct sentences left alone", pct(o["untouched"])),
+            ("sentences made worse", pct(o["harm"])),
+        ],
         f"python -m inference.editor_eval --model {model} --suite everyday --part held_out "
         f"(everyday prose, {o['sentences']} held-out sentences)",
     )

@@ -159,7 +159,9 @@ def encode_batch(
     rows, labels = [], []
     for e in examples:
         prompt = _prompt_ids(tokenizer, e, split_words, rng)[:max_tokens]
-        target = tokenizer(" " + e.target, add_special_tokens=False)["input_ids"][: max_tokens - 1] + [tokenizer.eos_token_id]
+        target = tokenizer(" " + e.target, add_special_tokens=False)["input_ids"][: max_tokens - 1] + [
+            tokenizer.eos_token_id
+        ]
         rows.append(prompt + target)
         labels.append([-100] * len(prompt) + target)
     width = max(map(len, rows))
@@ -268,9 +270,17 @@ def train(
         texts, tokenizer_counts = tokenizer_texts(resources, config)
         tokenizer = build_tokenizer(texts, config.vocab_size)
         model = build_model(config, tokenizer)
-        log({"event": "start", "parameters": _parameters(model), "vocab": len(tokenizer), **resources.corpus.sizes(),
-             "tokenizer_texts": tokenizer_counts, "device": device,
-             "data_seconds": round(time.perf_counter() - started, 1)})
+        log(
+            {
+                "event": "start",
+                "parameters": _parameters(model),
+                "vocab": len(tokenizer),
+                **resources.corpus.sizes(),
+                "tokenizer_texts": tokenizer_counts,
+                "device": device,
+                "data_seconds": round(time.perf_counter() - started, 1),
+            }
+        )
     model.to(device)
     run = _PhaseRun(model, tokenizer, config, out, log, device, autocast_dtype, phases, tokenizer_counts)
     general: dict[str, int] = {}
@@ -305,7 +315,9 @@ def train(
             "sentences": resources.corpus.sizes(),
             "corpus_fingerprint": resources.corpus.fingerprint(),
             "misspellings": resources.misspellings.sizes(),
-            "phrase_pairs": {task: {"train": len(tr), "held_out": len(ho)} for task, (tr, ho) in resources.phrase_pairs.items()},
+            "phrase_pairs": {
+                task: {"train": len(tr), "held_out": len(ho)} for task, (tr, ho) in resources.phrase_pairs.items()
+            },
             "general_sentences": general,
             "general_licences": GENERAL_LICENCES,
             "tokenizer_texts": tokenizer_counts,
@@ -357,9 +369,13 @@ def _phase_follows(phase: str, config: EditorConfig, done: dict[str, Any]) -> bo
 def _phase_stream(phase: str, resources: Resources, config: EditorConfig, seed: int) -> TrainingStream:
     if phase == "one":
         return TrainingStream(resources, seed=seed, mix=config.mix, synthetic_share=config.synthetic_typo_share)
-    return TrainingStream(resources, seed=seed, mix=config.drill_mix if phase == "drill" else config.everyday_mix,
-                          synthetic_share=config.synthetic_typo_share,
-                          typos_per_sentence=config.drill_typos_per_sentence)
+    return TrainingStream(
+        resources,
+        seed=seed,
+        mix=config.drill_mix if phase == "drill" else config.everyday_mix,
+        synthetic_share=config.synthetic_typo_share,
+        typos_per_sentence=config.drill_typos_per_sentence,
+    )
 
 
 def _parameters(model: Any) -> int:
@@ -369,9 +385,18 @@ def _parameters(model: Any) -> int:
 class _PhaseRun:
     """What the phases of one run share: the model, where it trains, and where it checkpoints."""
 
-    def __init__(self, model: Any, tokenizer: Any, config: EditorConfig, out: Path,
-                 log: Callable[[dict[str, Any]], None], device: str, autocast_dtype: Any,
-                 done: dict[str, Any], tokenizer_counts: dict[str, int]):
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        config: EditorConfig,
+        out: Path,
+        log: Callable[[dict[str, Any]], None],
+        device: str,
+        autocast_dtype: Any,
+        done: dict[str, Any],
+        tokenizer_counts: dict[str, int],
+    ):
         self.model, self.tokenizer, self.config, self.out, self.log = model, tokenizer, config, out, log
         self.device, self.autocast_dtype = device, autocast_dtype
         self.done, self.tokenizer_counts = done, tokenizer_counts
@@ -387,7 +412,9 @@ class _PhaseRun:
         no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
         optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=learning_rate, betas=(0.9, 0.98), eps=1e-8,
+            lr=learning_rate,
+            betas=(0.9, 0.98),
+            eps=1e-8,
         )
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: _lr_factor(step, steps, warmup_steps, config.min_lr_ratio)
@@ -401,7 +428,12 @@ class _PhaseRun:
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             torch.set_rng_state(state["torch_rng"])
-            first, losses, smoothed, seconds_before = state["step"] + 1, state["losses"], state["smoothed"], state["seconds"]
+            first, losses, smoothed, seconds_before = (
+                state["step"] + 1,
+                state["losses"],
+                state["smoothed"],
+                state["seconds"],
+            )
             for _ in range(state["step"]):  # the stream is seeded: replayed, it stands where the run left it
                 encode_batch(self.tokenizer, next(batch_stream), config.max_tokens, split_words, split_rng)
 
@@ -422,17 +454,37 @@ class _PhaseRun:
             smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
             seconds = seconds_before + time.perf_counter() - started
             if config.checkpoint_every and (step % config.checkpoint_every == 0 or step == steps):
-                self._checkpoint(phase, step, {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                               "torch_rng": torch.get_rng_state(), "losses": losses,
-                                               "smoothed": smoothed, "seconds": seconds})
+                self._checkpoint(
+                    phase,
+                    step,
+                    {
+                        "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(),
+                        "torch_rng": torch.get_rng_state(),
+                        "losses": losses,
+                        "smoothed": smoothed,
+                        "seconds": seconds,
+                    },
+                )
             if step % config.log_every == 0 or step == steps:
                 done_here = step - first + 1
-                self.log({"event": "step", "phase": phase, "step": step, "loss": round(smoothed, 4),
-                          "lr": scheduler.get_last_lr()[0], "steps_per_s": round(done_here / (seconds - seconds_before), 3),
-                          "elapsed_s": round(seconds, 1)})
-        tail = losses[-min(len(losses), 100):]
-        return {"steps": steps, "final_loss": round(sum(tail) / len(tail), 4),
-                "train_seconds": round(seconds_before + time.perf_counter() - started, 1)}
+                self.log(
+                    {
+                        "event": "step",
+                        "phase": phase,
+                        "step": step,
+                        "loss": round(smoothed, 4),
+                        "lr": scheduler.get_last_lr()[0],
+                        "steps_per_s": round(done_here / (seconds - seconds_before), 3),
+                        "elapsed_s": round(seconds, 1),
+                    }
+                )
+        tail = losses[-min(len(losses), 100) :]
+        return {
+            "steps": steps,
+            "final_loss": round(sum(tail) / len(tail), 4),
+            "train_seconds": round(seconds_before + time.perf_counter() - started, 1),
+        }
 
     def _checkpoint(self, phase: str, step: int, trainer: dict[str, Any]) -> None:
         """Saves the model into checkpoints/<phase>-<step>, with the trainer's state; older
@@ -446,11 +498,21 @@ class _PhaseRun:
         steps = _schedule(phase, self.config)[0]
         done = dict(self.done)
         if step == steps:  # the phase is over: a resume starts the next one
-            tail = trainer["losses"][-min(len(trainer["losses"]), 100):]
-            done[phase] = {"steps": steps, "final_loss": round(sum(tail) / len(tail), 4),
-                           "train_seconds": round(trainer["seconds"], 1)}
-        state = {**trainer, "phase": phase, "step": step, "phases": done, "config": _learning_fields(self.config),
-                 "tokenizer_texts": self.tokenizer_counts, "order": (PHASES.index(phase), step)}
+            tail = trainer["losses"][-min(len(trainer["losses"]), 100) :]
+            done[phase] = {
+                "steps": steps,
+                "final_loss": round(sum(tail) / len(tail), 4),
+                "train_seconds": round(trainer["seconds"], 1),
+            }
+        state = {
+            **trainer,
+            "phase": phase,
+            "step": step,
+            "phases": done,
+            "config": _learning_fields(self.config),
+            "tokenizer_texts": self.tokenizer_counts,
+            "order": (PHASES.index(phase), step),
+        }
         torch.save(state, path / TRAINER_STATE)
         for older in (self.out / "checkpoints").glob(f"*/{TRAINER_STATE}"):
             if older.parent != path:
@@ -486,8 +548,10 @@ def _latest_checkpoint(out: Path, config: EditorConfig) -> tuple[Any, Any, dict[
     wanted = _learning_fields(config)
     differ = sorted(k for k in set(wanted) | set(state["config"]) if wanted.get(k) != state["config"].get(k))
     if differ:
-        raise ValueError(f"the checkpoint in {path} was trained with other settings ({', '.join(differ)}); "
-                         "resume with the same ones, or train into another directory")
+        raise ValueError(
+            f"the checkpoint in {path} was trained with other settings ({', '.join(differ)}); "
+            "resume with the same ones, or train into another directory"
+        )
     model = LlamaForCausalLM.from_pretrained(path)
     tokenizer = PreTrainedTokenizerFast.from_pretrained(path)
     return model, tokenizer, {**state, "path": str(path)}
@@ -551,14 +615,22 @@ def _load_phase_one(config: EditorConfig, path: Path) -> tuple[Any, Any, dict[st
         raise ValueError(f"{path} was trained with other settings ({', '.join(differ)}); its phase 1 is not this run's")
     model = LlamaForCausalLM.from_pretrained(path)
     tokenizer = PreTrainedTokenizerFast.from_pretrained(path)
-    one = {"steps": card["steps"], "final_loss": card["final_loss"], "train_seconds": card["train_seconds"], "from": str(path)}
+    one = {
+        "steps": card["steps"],
+        "final_loss": card["final_loss"],
+        "train_seconds": card["train_seconds"],
+        "from": str(path),
+    }
     return model, tokenizer, one
 
 
 def _print_record(record: dict[str, Any]) -> None:
     if record["event"] == "step":
-        print(f"{record['phase']:>5} step {record['step']:>6}  loss {record['loss']:.4f}  lr {record['lr']:.2e}  "
-              f"{record['steps_per_s']:.2f} steps/s  {record['elapsed_s']:.0f}s", flush=True)
+        print(
+            f"{record['phase']:>5} step {record['step']:>6}  loss {record['loss']:.4f}  lr {record['lr']:.2e}  "
+            f"{record['steps_per_s']:.2f} steps/s  {record['elapsed_s']:.0f}s",
+            flush=True,
+        )
     else:
         print(" ".join(f"{k}={v}" for k, v in record.items()), flush=True)
 
@@ -571,23 +643,46 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--drill-steps", type=int, help="steps of phase 2, the spelling drill (default: the size's; 0: none)")
+    parser.add_argument(
+        "--drill-steps", type=int, help="steps of phase 2, the spelling drill (default: the size's; 0: none)"
+    )
     parser.add_argument("--start-from", help="a saved phase-1 model of the same settings: skip phase 1 and drill it")
-    parser.add_argument("--everyday-steps", type=int, help="steps of phase 3, everyday English (default: the size's; 0: none)")
-    parser.add_argument("--everyday-from", help="a saved model that has had the drill (the shipped one): run only phase 3 from it")
+    parser.add_argument(
+        "--everyday-steps", type=int, help="steps of phase 3, everyday English (default: the size's; 0: none)"
+    )
+    parser.add_argument(
+        "--everyday-from", help="a saved model that has had the drill (the shipped one): run only phase 3 from it"
+    )
     parser.add_argument("--checkpoint-every", type=int, help="also save the model every N steps, into OUT/checkpoints/")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from the newest checkpoint in OUT (with the same settings); none there: start")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the newest checkpoint in OUT (with the same settings); none there: start",
+    )
     parser.add_argument("--device", choices=DEVICES, help="where to train (default auto: the GPU when there is one)")
     parser.add_argument("--precision", choices=PRECISIONS, help="default auto: bf16 autocast on a GPU, fp32 on a CPU")
     args = parser.parse_args(argv)
     try:
-        config = editor_config(args.size, steps=args.steps, seed=args.seed, batch_size=args.batch_size,
-                               threads=args.threads, checkpoint_every=args.checkpoint_every,
-                               drill_steps=args.drill_steps, everyday_steps=args.everyday_steps,
-                               device=args.device, precision=args.precision)
-        train(config, args.out, on_log=_print_record, start_from=args.start_from, everyday_from=args.everyday_from,
-              resume=args.resume)
+        config = editor_config(
+            args.size,
+            steps=args.steps,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            threads=args.threads,
+            checkpoint_every=args.checkpoint_every,
+            drill_steps=args.drill_steps,
+            everyday_steps=args.everyday_steps,
+            device=args.device,
+            precision=args.precision,
+        )
+        train(
+            config,
+            args.out,
+            on_log=_print_record,
+            start_from=args.start_from,
+            everyday_from=args.everyday_from,
+            resume=args.resume,
+        )
     except ValueError as error:
         parser.error(str(error))
 

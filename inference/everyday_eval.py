@@ -59,8 +59,13 @@ def word_distance(a: str, b: str) -> int:
 
 def _overlaps(a: EditAction, b: EditAction) -> bool:
     """Spans that share a character, or an insertion at the other's edge."""
-    return a.start < b.end and b.start < a.end or a.start == b.start or (a.start == a.end or b.start == b.end) and (
-        a.start in (b.start, b.end) or b.start in (a.start, a.end))
+    return (
+        a.start < b.end
+        and b.start < a.end
+        or a.start == b.start
+        or (a.start == a.end or b.start == b.end)
+        and (a.start in (b.start, b.end) or b.start in (a.start, a.end))
+    )
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,11 @@ def run_everyday(
     outcomes = []
     for s, start in zip(sentences, starts):
         end = start + len(s.source)
-        local = [EditAction(e.action, e.start - start, e.end - start, e.before, e.after)
-                 for e in revision.edits if start <= e.start and e.end <= end]
+        local = [
+            EditAction(e.action, e.start - start, e.end - start, e.before, e.after)
+            for e in revision.edits
+            if start <= e.start and e.end <= end
+        ]
         outcomes.append(EverydayOutcome(s, local))
     return outcomes, revision.seconds
 
@@ -182,8 +190,14 @@ def meets_targets(row: dict[str, Any]) -> bool:
     def at_least(key: str) -> bool:
         return row.get(key) is not None and row[key] >= TARGETS[key]
 
-    return (at_least("precision") and at_least("recall") and at_least("untouched") and at_least("sentences_per_s")
-            and row.get("harm") is not None and row["harm"] <= TARGETS["harm"])
+    return (
+        at_least("precision")
+        and at_least("recall")
+        and at_least("untouched")
+        and at_least("sentences_per_s")
+        and row.get("harm") is not None
+        and row["harm"] <= TARGETS["harm"]
+    )
 
 
 def samples(outcomes: list[EverydayOutcome]) -> dict[str, list[dict[str, str]]]:
@@ -207,21 +221,32 @@ def evaluate_everyday(
     outcomes, seconds = run_everyday(editor, sentences, settings)
     overall = figures(outcomes, seconds)
     per_register = {r: figures([o for o in outcomes if o.sentence.register == r]) for r in REGISTERS}
-    return {"overall": overall, "registers": per_register, "samples": samples(outcomes),
-            "meets_targets": meets_targets(overall)}
+    return {
+        "overall": overall,
+        "registers": per_register,
+        "samples": samples(outcomes),
+        "meets_targets": meets_targets(overall),
+    }
 
 
 def format_everyday(results: dict[str, Any]) -> str:
     def pct(v: float | None) -> str:
         return "    -" if v is None else f"{100 * v:5.1f}%"
 
-    head = f"{'register':<13} {'n':>4} {'edits':>5} {'precision':>9} {'recall':>7} {'harm':>6} {'untouched':>9} {'improved':>8}"
+    head = (
+        f"{'register':<13} {'n':>4} {'edits':>5} {'precision':>9} {'recall':>7} {'harm':>6} "
+        f"{'untouched':>9} {'improved':>8}"
+    )
     lines = [head]
     for name, r in [("all", results["overall"])] + list(results["registers"].items()):
-        lines.append(f"{name:<13} {r['sentences']:>4} {r['proposed']:>5} {pct(r['precision']):>9} {pct(r['recall']):>7} "
-                     f"{pct(r['harm']):>6} {pct(r['untouched']):>9} {pct(r['improved']):>8}")
+        lines.append(
+            f"{name:<13} {r['sentences']:>4} {r['proposed']:>5} {pct(r['precision']):>9} {pct(r['recall']):>7} "
+            f"{pct(r['harm']):>6} {pct(r['untouched']):>9} {pct(r['improved']):>8}"
+        )
     o = results["overall"]
     lines.append("recall by kind: " + ", ".join(f"{k} {pct(v).strip()}" for k, v in o["recall_by_kind"].items()))
-    lines.append(f"{o.get('sentences_per_s')} sentences/s; targets: precision >= 80%, recall >= 40%, harm <= 3%, "
-                 f"untouched >= 97%, 40 sentences/s: {'met' if results['meets_targets'] else 'missed'}")
+    lines.append(
+        f"{o.get('sentences_per_s')} sentences/s; targets: precision >= 80%, recall >= 40%, harm <= 3%, "
+        f"untouched >= 97%, 40 sentences/s: {'met' if results['meets_targets'] else 'missed'}"
+    )
     return "\n".join(lines)

@@ -86,7 +86,10 @@ def _reason(
     if n_tests == 0:
         return "There are no tests yet, so every candidate scores 0."
     if n_counted == 0:
-        return f"No test counts: {_n(n_tests, 'test')} {'is' if n_tests == 1 else 'are all'} rejected, so every candidate scores 0."
+        return (
+            f"No test counts: {_n(n_tests, 'test')} {'is' if n_tests == 1 else 'are all'} rejected, "
+            "so every candidate scores 0."
+        )
     kind = "validated test" if validated_mode else "test"
     if validated_mode:
         note = " (unvalidated tests do not count)" if passes_uncounted else ""

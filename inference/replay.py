@@ -25,11 +25,15 @@ SAMPLES = 20
 class ReplayCase:
     prompt: str  # the instruction as the model was given it
     sentence: str
-    accepted: list[tuple[int, int, str, str]] = field(default_factory=list)  # (start, end, before, after) in the sentence
+    accepted: list[tuple[int, int, str, str]] = field(
+        default_factory=list
+    )  # (start, end, before, after) in the sentence
     rejected: list[tuple[int, int, str, str]] = field(default_factory=list)
 
 
-def replay_decisions(editor: "Editor", cases: list[ReplayCase], settings: GenerationSettings = GenerationSettings()) -> dict:
+def replay_decisions(
+    editor: "Editor", cases: list[ReplayCase], settings: GenerationSettings = GenerationSettings()
+) -> dict:
     """Figures for the model on `cases`:
 
     predicted_acceptance  share of its proposals with a known verdict that people accepted
@@ -39,7 +43,9 @@ def replay_decisions(editor: "Editor", cases: list[ReplayCase], settings: Genera
     """
     prompts = [model_input(c.prompt, c.sentence) for c in cases]
     revisions = editor.generate(prompts, settings)
-    outputs = [revision_from_sentences(c.sentence, [(0, len(c.sentence))], [g], intent="") for c, g in zip(cases, revisions)]
+    outputs = [
+        revision_from_sentences(c.sentence, [(0, len(c.sentence))], [g], intent="") for c, g in zip(cases, revisions)
+    ]
     # What the app would propose (inference.revision.revise_document): the guard and the gain.
     items = [(p, c.sentence, edits) for p, c, (_, edits) in zip(prompts, cases, outputs)]
     kept = sentence_edits_to_propose(editor, items, settings, [is_grammar_fix(c.prompt) for c in cases])
@@ -67,4 +73,3 @@ def replay_decisions(editor: "Editor", cases: list[ReplayCase], settings: Genera
         "coverage": round(known / proposed_total, 4) if proposed_total else None,
         "samples": samples,
     }
-

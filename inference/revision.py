@@ -78,8 +78,18 @@ def revision_from_sentences(
             if _layout_only(e):
                 continue
             kind = classify_edit(sentence, e.start, e.end, e.after, counts)
-            edits.append(ProposedEdit(e.action, e.start + start, e.end + start, e.before, e.after,
-                                      edit_intent(kind, e.before, e.after, intent), generated.score, kind))
+            edits.append(
+                ProposedEdit(
+                    e.action,
+                    e.start + start,
+                    e.end + start,
+                    e.before,
+                    e.after,
+                    edit_intent(kind, e.before, e.after, intent),
+                    generated.score,
+                    kind,
+                )
+            )
     return apply_edits(text, edits), edits
 
 
@@ -107,8 +117,10 @@ def revise_document(
     if edits:
         edits = edits_to_propose(editor, text, spans, prompts, edits, settings, grammar_fix)
     if grammar_fix and settings.word_list_fixes:
-        edits = sorted(edits + word_list_edits(editor, text, spans, prompts, edits, revisions, intent, settings),
-                       key=lambda e: (e.start, e.end))
+        edits = sorted(
+            edits + word_list_edits(editor, text, spans, prompts, edits, revisions, intent, settings),
+            key=lambda e: (e.start, e.end),
+        )
     model_output = apply_edits(text, edits)  # what is not proposed is not part of the model output
     return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started)
 
@@ -128,16 +140,19 @@ def word_list_edits(
     FREQUENCY_WEIGHT nats per e-fold of frequency), if its gain reaches WORD_LIST_MIN_GAIN or the
     fix is a sure pattern's."""
     local = _local_edits(edits, spans)
-    found = [(i, fix) for i, (start, end) in enumerate(spans)
-             for fix in word_fixes(text[start:end], [(e.start, e.end) for e in local.get(i, [])])]
+    found = [
+        (i, fix)
+        for i, (start, end) in enumerate(spans)
+        for fix in word_fixes(text[start:end], [(e.start, e.end) for e in local.get(i, [])])
+    ]
     if not found:
         return []
     with_fixes = sorted({i for i, _ in found})
-    asks = [(prompts[i], text[spans[i][0]:spans[i][1]]) for i in with_fixes]
-    asks += [(prompts[i], _with(text[spans[i][0]:spans[i][1]], fix, c)) for i, fix in found for c in fix.candidates]
+    asks = [(prompts[i], text[spans[i][0] : spans[i][1]]) for i in with_fixes]
+    asks += [(prompts[i], _with(text[spans[i][0] : spans[i][1]], fix, c)) for i, fix in found for c in fix.candidates]
     scores = editor.score([p for p, _ in asks], [o for _, o in asks], settings.batch_size)
     as_written = dict(zip(with_fixes, scores))
-    candidate_scores = iter(scores[len(as_written):])
+    candidate_scores = iter(scores[len(as_written) :])
     counts = document_word_counts(text)
     proposed = []
     for i, fix in found:
@@ -145,10 +160,20 @@ def word_list_edits(
         gain, best = max(ranked, key=lambda pair: pair[0] + FREQUENCY_WEIGHT * math.log1p(lexicon.frequency(pair[1])))
         if gain < WORD_LIST_MIN_GAIN and not fix.sure:
             continue
-        sentence = text[spans[i][0]:spans[i][1]]
+        sentence = text[spans[i][0] : spans[i][1]]
         kind = classify_edit(sentence, fix.start, fix.end, best, counts)
-        proposed.append(ProposedEdit("R", fix.start + spans[i][0], fix.end + spans[i][0], fix.before, best,
-                                     edit_intent(kind, fix.before, best, intent), revisions[i].score, kind))
+        proposed.append(
+            ProposedEdit(
+                "R",
+                fix.start + spans[i][0],
+                fix.end + spans[i][0],
+                fix.before,
+                best,
+                edit_intent(kind, fix.before, best, intent),
+                revisions[i].score,
+                kind,
+            )
+        )
     return proposed
 
 
@@ -178,10 +203,14 @@ def edits_to_propose(
     """The edits of `text` that pass the lexicon guard and the minimum edit gain
     (sentence_edits_to_propose), in their order."""
     per_sentence = _local_edits(edits, spans)
-    items = [(prompts[i], text[spans[i][0]:spans[i][1]], local) for i, local in per_sentence.items()]
+    items = [(prompts[i], text[spans[i][0] : spans[i][1]], local) for i, local in per_sentence.items()]
     kept = sentence_edits_to_propose(editor, items, settings, [grammar_fix] * len(items))
     return sorted(
-        (replace(e, start=e.start + spans[i][0], end=e.end + spans[i][0]) for i, mine in zip(per_sentence, kept) for e in mine),
+        (
+            replace(e, start=e.start + spans[i][0], end=e.end + spans[i][0])
+            for i, mine in zip(per_sentence, kept)
+            for e in mine
+        ),
         key=lambda e: (e.start, e.end),
     )
 

@@ -24,9 +24,7 @@ _NEVER_FINAL = frozenset(
     " E.g I.e Cf Approx Fig Tel Vol Ave Blvd Rd Hwy Apt Mon Tue Tues Wed Thu Thur Thurs Fri Sat".split()
 )
 # A period after these ends a sentence only if what follows starts with a capital letter.
-_FINAL_BEFORE_CAPITAL = frozenset(
-    "etc a.m p.m am pm Inc Ltd Co Corp Bros LLC Jr al U.S U.K E.U".split()
-)
+_FINAL_BEFORE_CAPITAL = frozenset("etc a.m p.m am pm Inc Ltd Co Corp Bros LLC Jr al U.S U.K E.U".split())
 # "at 10 p.m. Monday through Friday" is one sentence: a day or month after them is no new start.
 _CALENDAR_WORDS = frozenset(
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July"

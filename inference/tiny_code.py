@@ -64,7 +64,8 @@ PROBLEMS: tuple[CodeProblem, ...] = (
     CodeProblem(
         _p("reverse_string", "s", "Return the string s reversed."),
         ("def reverse_string(s):\n    return s[::-1]", "def reverse_string(s):\n    return ''.join(reversed(s))"),
-        'assert reverse_string("abc") == "cba"\nassert reverse_string("") == ""\nassert reverse_string("hello") == "olleh"',
+        'assert reverse_string("abc") == "cba"\nassert reverse_string("") == ""\n'
+        'assert reverse_string("hello") == "olleh"',
     ),
     CodeProblem(
         _p("is_palindrome", "s", "Return True if the string s reads the same forwards and backwards, otherwise False."),
@@ -80,28 +81,42 @@ PROBLEMS: tuple[CodeProblem, ...] = (
         "assert factorial(0) == 1\nassert factorial(1) == 1\nassert factorial(3) == 6\nassert factorial(5) == 120",
     ),
     CodeProblem(
-        _p("fizzbuzz", "n", 'Return "FizzBuzz" if n is divisible by 15, "Fizz" if by 3, "Buzz" if by 5, otherwise str(n).'),
+        _p(
+            "fizzbuzz",
+            "n",
+            'Return "FizzBuzz" if n is divisible by 15, "Fizz" if by 3, "Buzz" if by 5, otherwise str(n).',
+        ),
         (
             (
-                'def fizzbuzz(n):\n    if n % 15 == 0:\n        return "FizzBuzz"\n    if n % 3 == 0:\n        return "Fizz"\n'
+                'def fizzbuzz(n):\n    if n % 15 == 0:\n        return "FizzBuzz"\n'
+                '    if n % 3 == 0:\n        return "Fizz"\n'
                 '    if n % 5 == 0:\n        return "Buzz"\n    return str(n)'
             ),
         ),
-        'assert fizzbuzz(3) == "Fizz"\nassert fizzbuzz(10) == "Buzz"\nassert fizzbuzz(15) == "FizzBuzz"\nassert fizzbuzz(7) == "7"',
+        'assert fizzbuzz(3) == "Fizz"\nassert fizzbuzz(10) == "Buzz"\n'
+        'assert fizzbuzz(15) == "FizzBuzz"\nassert fizzbuzz(7) == "7"',
     ),
     CodeProblem(
         _p("max_of_list", "items", "Return the largest number in the non-empty list items."),
         (
             "def max_of_list(items):\n    return max(items)",
-            "def max_of_list(items):\n    best = items[0]\n    for x in items:\n        if x > best:\n            best = x\n    return best",
+            (
+                "def max_of_list(items):\n    best = items[0]\n    for x in items:\n"
+                "        if x > best:\n            best = x\n    return best"
+            ),
         ),
         "assert max_of_list([1, 5, 3]) == 5\nassert max_of_list([-2, -7]) == -2\nassert max_of_list([4]) == 4",
     ),
     CodeProblem(
-        _p("count_vowels", "s", "Return how many vowels (a, e, i, o, u, in lower or upper case) the string s contains."),
+        _p(
+            "count_vowels", "s", "Return how many vowels (a, e, i, o, u, in lower or upper case) the string s contains."
+        ),
         (
             'def count_vowels(s):\n    return sum(1 for c in s.lower() if c in "aeiou")',
-            'def count_vowels(s):\n    count = 0\n    for c in s:\n        if c in "aeiouAEIOU":\n            count += 1\n    return count',
+            (
+                "def count_vowels(s):\n    count = 0\n    for c in s:\n"
+                '        if c in "aeiouAEIOU":\n            count += 1\n    return count'
+            ),
         ),
         'assert count_vowels("hello") == 2\nassert count_vowels("xyz") == 0\nassert count_vowels("AEIOU") == 5\n'
         'assert count_vowels("Apple") == 1',
@@ -151,7 +166,9 @@ def examples() -> list[tuple[str, str]]:
             pairs.append((candidate_prompt(spec), _answer(code)))
         pairs.append((tests_prompt(spec), _answer(p.tests)))
         first_test = p.tests.splitlines()[0]
-        failing = [(first_test, 'Traceback (most recent call last):\n  File "check.py", line 1, in <module>\nAssertionError')]
+        failing = [
+            (first_test, 'Traceback (most recent call last):\n  File "check.py", line 1, in <module>\nAssertionError')
+        ]
         for code in p.solutions:
             # A failing test, a critique and a rejected candidate (the wrong one, or the other
             # correct one): answered with a correct solution that is not the rejected one.
@@ -171,9 +188,17 @@ def build_model(tokenizer: Any):
 
     pad_id, eos_id = tokenizer.pad_token_id, tokenizer.eos_token_id
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=192, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024, tie_word_embeddings=True,
-        pad_token_id=pad_id, eos_token_id=eos_id, bos_token_id=None,
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=192,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        pad_token_id=pad_id,
+        eos_token_id=eos_id,
+        bos_token_id=None,
     )
     model = LlamaForCausalLM(config)
     gen = model.generation_config
@@ -279,12 +304,17 @@ def _train_and_save(path: Path, seed: int, steps: int, batch_size: int, learning
     (path / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
     names = [p.spec.entry_point for p in PROBLEMS]
     write_model_card(
-        path, "Redline's built-in code model",
-        f"A tiny offline model ({card['parameters'] / 1e6:.1f}M parameters) trained here in about half a minute: it has "
+        path,
+        "Redline's built-in code model",
+        f"A tiny offline model ({card['parameters'] / 1e6:.1f}M parameters) "
+        "trained here in about half a minute: it has "
         f"memorised {len(names)} small problems ({', '.join(names)}) and writes nonsense for anything else. "
         "It is there so that the coding loop runs on a machine with no network, not to solve your problems.",
-        [("problems it knows", str(len(names))), ("training examples", str(len(pairs))),
-         ("final training loss", f"{card['final_loss']:.3f}")],
+        [
+            ("problems it knows", str(len(names))),
+            ("training examples", str(len(pairs))),
+            ("final training loss", f"{card['final_loss']:.3f}"),
+        ],
         "python -m inference.tiny_code OUT",
     )
     return path

@@ -50,15 +50,25 @@ _HAS_VOWEL = re.compile(r"[aeiouy]")
 
 _PARTICIPLE_AFTER = r"\b(?:have|has|had|having|'ve)(?: (?:already|just|never|ever|not|always|recently|finally|also))? "
 # (pattern, the group to replace, its replacement in lower case): the word in group 1 is wrong.
-_PATTERNS = tuple((re.compile(pattern, re.I), replacement) for pattern, replacement in (
-    (r"\b(?:should|could|would|must|might|may) (of)\b", "have"),
-    (r"\b(their) (?:is|are|was|were|isn't|aren't|wasn't|weren't)\b", "there"),
-    (r"\b(its) (?:a|an|the|been|not|going|getting|raining|just|really|always|never|still|also|so|too|quite)\b", "it's"),
-    (r"\b(it's) own\b", "its"),
-    (r"\b(your) (?:welcome|going|not|being|doing|coming)\b", "you're"),
-    (r"\b(?:more|less|better|worse|rather|fewer|greater|larger|smaller|higher|lower|older|younger|bigger) (then)\b", "than"),
-    (_PARTICIPLE_AFTER + "(" + "|".join(lexicon.PARTICIPLE_OF_PAST) + r")\b", None),  # the participle
-))
+_PATTERNS = tuple(
+    (re.compile(pattern, re.I), replacement)
+    for pattern, replacement in (
+        (r"\b(?:should|could|would|must|might|may) (of)\b", "have"),
+        (r"\b(their) (?:is|are|was|were|isn't|aren't|wasn't|weren't)\b", "there"),
+        (
+            r"\b(its) (?:a|an|the|been|not|going|getting|raining|just|really|always|never|still|also|so|too|quite)\b",
+            "it's",
+        ),
+        (r"\b(it's) own\b", "its"),
+        (r"\b(your) (?:welcome|going|not|being|doing|coming)\b", "you're"),
+        (
+            r"\b(?:more|less|better|worse|rather|fewer|greater|larger|smaller|higher|lower|older|younger|bigger) "
+            r"(then)\b",
+            "than",
+        ),
+        (_PARTICIPLE_AFTER + "(" + "|".join(lexicon.PARTICIPLE_OF_PAST) + r")\b", None),  # the participle
+    )
+)
 
 
 class MissingWordList(RuntimeError):
@@ -84,12 +94,14 @@ class _WordLists:
 def _word_lists() -> _WordLists:
     missing = [str(p) for p in WORD_LISTS if not p.exists()]
     if missing:
-        raise MissingWordList(f"{', '.join(missing)} not found: install Debian's wamerican and wbritish packages "
-                              "(./dev does)")
+        raise MissingWordList(
+            f"{', '.join(missing)} not found: install Debian's wamerican and wbritish packages (./dev does)"
+        )
     words = {w for path in WORD_LISTS for w in path.read_text(encoding="utf-8", errors="replace").split()}
     lower = {w for w in words if w.islower()}
-    capitalised = {w.lower(): w for w in words if w[:1].isupper() and w[1:].islower() and w.lower() not in lower
-                   and "'" not in w}
+    capitalised = {
+        w.lower(): w for w in words if w[:1].isupper() and w[1:].islower() and w.lower() not in lower and "'" not in w
+    }
     return _WordLists(frozenset(_unaccented(w) for w in lower), capitalised)
 
 
@@ -103,8 +115,10 @@ def _misspelt(word: str) -> bool:
     lower = word.lower()
     if lexicon.is_english(word) or lower in _word_lists().lower_case or not _HAS_VOWEL.search(lower):
         return False
-    return not any(lower.startswith(prefix) and len(lower) - len(prefix) >= 4 and lexicon.is_english(lower[len(prefix):])
-                   for prefix in _PREFIXES)
+    return not any(
+        lower.startswith(prefix) and len(lower) - len(prefix) >= 4 and lexicon.is_english(lower[len(prefix) :])
+        for prefix in _PREFIXES
+    )
 
 
 @lru_cache(maxsize=1)
@@ -122,7 +136,7 @@ def _by_deletion() -> dict[str, frozenset[str]]:
 
 
 def _deletions(word: str) -> set[str]:
-    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 @lru_cache(maxsize=4096)
@@ -134,17 +148,23 @@ def respellings(word: str) -> tuple[str, ...]:
     past = _irregular_past(lower)
     if past:
         return tuple(past)
-    contraction = [w for w in (lower[:i] + "'" + lower[i:] for i in range(1, len(lower))) if w in lexicon.english_words()]
+    contraction = [
+        w for w in (lower[:i] + "'" + lower[i:] for i in range(1, len(lower))) if w in lexicon.english_words()
+    ]
     if contraction:  # "dont" -> "don't"
         return tuple(contraction[:1])
     index = _by_deletion()
     near = {w for deleted in _deletions(lower) for w in index.get(deleted, ())} - {lower}
-    return tuple(sorted((w for w in near if lexicon.plausible_respelling(lower, w)),
-                        key=lambda w: (lexicon.letter_distance(lower, w), w)))
+    return tuple(
+        sorted(
+            (w for w in near if lexicon.plausible_respelling(lower, w)),
+            key=lambda w: (lexicon.letter_distance(lower, w), w),
+        )
+    )
 
 
 def _irregular_past(word: str) -> list[str]:
-    """"teached" -> ["taught"], "sended" -> ["sent"]: a regular past made of an irregular verb."""
+    """ "teached" -> ["taught"], "sended" -> ["sent"]: a regular past made of an irregular verb."""
     for suffix in ("ed", "d"):
         stem = word[: -len(suffix)]
         if word.endswith(suffix):
@@ -207,8 +227,12 @@ def word_fixes(sentence: str, edited: list[tuple[int, int]]) -> list[WordFix]:
         following = tokens[n + 1].group() if n + 1 < len(tokens) and tokens[n + 1].start() == end + 1 else ""
         # Only before a word an article can go with: not a single letter or a function word,
         # where "a" may be a variable ("if a is negative", "a and b").
-        sure = following.islower() and len(following) > 1 and not lexicon.is_function_word(following) \
+        sure = (
+            following.islower()
+            and len(following) > 1
+            and not lexicon.is_function_word(following)
             and following not in lexicon.IRREGULAR_VERBS[0]
+        )
         article = _article_for(following) if word.lower() in ("a", "an") and sure else word.lower()
         if article != word.lower():
             fixes.append(WordFix(start, end, word, (_cased(article, word),)))

@@ -52,8 +52,12 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
 
         snapshot = self._snapshot_param
         if extracted is None and snapshot is not None:
-            extracted = TrainingRun.objects.create(method=TrainingRun.Method.SFT, status=TrainingRun.Status.SUCCEEDED,
-                                                   snapshot=snapshot, base_version=self.parent or self)
+            extracted = TrainingRun.objects.create(
+                method=TrainingRun.Method.SFT,
+                status=TrainingRun.Status.SUCCEEDED,
+                snapshot=snapshot,
+                base_version=self.parent or self,
+            )
         if extracted is not None:
             TrainingRun.objects.filter(pk=extracted.pk).update(version=self)
             extracted.version = self
@@ -92,8 +96,15 @@ def iteration_in_review(document: Document, model_output: str, *, model_version=
     )
     EditProposal.objects.bulk_create(
         EditProposal(
-            iteration=iteration, index=i, action=e.action, start_char=e.start, end_char=e.end,
-            before=e.before, after=e.after, intent="fluency", score=0.5,
+            iteration=iteration,
+            index=i,
+            action=e.action,
+            start_char=e.start,
+            end_char=e.end,
+            before=e.before,
+            after=e.after,
+            intent="fluency",
+            score=0.5,
         )
         for i, e in enumerate(diff_words(document.current_text, model_output))
     )

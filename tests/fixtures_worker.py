@@ -125,9 +125,25 @@ def _celery_worker_process(django_db_setup, django_db_blocker, tiny_model_path, 
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "webapp", "worker",
-        "-Q", ",".join(WORKER_QUEUES), "--concurrency", "1", "--pool", "prefork", "-l", "info",
-        "-n", f"redline-test-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "webapp",
+        "worker",
+        "-Q",
+        ",".join(WORKER_QUEUES),
+        "--concurrency",
+        "1",
+        "--pool",
+        "prefork",
+        "-l",
+        "info",
+        "-n",
+        f"redline-test-{os.getpid()}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -191,7 +207,12 @@ def advisory_lock_elsewhere(namespace: str, key: int):
     from webapp.core.locks import _namespace_key
 
     db = connection.settings_dict
-    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres",
-                         dbname=db["NAME"], autocommit=True) as other:
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"] or "postgres",
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as other:
         other.execute("SELECT pg_advisory_lock(%s, %s)", [_namespace_key(namespace), key])
         yield

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from webapp.demo.management.commands import seed_demo
 from webapp.accounts.models import Project
 from webapp.coding.models import Problem
+from webapp.demo.management.commands import seed_demo
 from webapp.preferences.models import Comparison
 from webapp.preferences.services import next_item
 from webapp.registry.models import ModelVersion
@@ -67,7 +67,10 @@ def test_seed_demo_makes_the_demo_once_and_prints_working_logins(logins_file, ca
     assert reservation is not None and reservation.comparison.project == project
     assert "demo comparisons: 5 created" in first and "demo comparisons: all 5 exist" in second
 
-    editor, coder = ModelVersion.objects.get(is_active=True, kind="editor"), ModelVersion.objects.get(is_active=True, kind="coder")
+    editor, coder = (
+        ModelVersion.objects.get(is_active=True, kind="editor"),
+        ModelVersion.objects.get(is_active=True, kind="coder"),
+    )
     assert (editor.base_model, coder.base_model) == (settings.REDLINE_DEFAULT_MODEL, settings.REDLINE_CODE_MODEL)
     assert ModelVersion.objects.count() == 2
 

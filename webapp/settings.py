@@ -152,6 +152,10 @@ CELERY_TASK_ROUTES = {
     "webapp.coding.tasks.execute_coding_iteration": {"queue": "default"},
     "webapp.preferences.tasks.generate_comparisons": {"queue": "gpu"},
 }
+# Periodic upkeep, so that no page has to write while it reads (the worker runs beat: `worker -B`).
+CELERY_BEAT_SCHEDULE = {
+    "fail-abandoned-training-runs": {"task": "webapp.training.tasks.fail_abandoned_runs", "schedule": 60.0},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -24,20 +24,46 @@ from typing import Iterable, Iterator
 from inference.sentences import sentence_spans
 
 # The pinned dependencies whose docstrings are read (their versions are fixed by pyproject.toml).
-PACKAGES = ("django", "transformers", "datasets", "accelerate", "peft", "trl", "celery", "kombu", "rest_framework", "torch")
+PACKAGES = (
+    "django",
+    "transformers",
+    "datasets",
+    "accelerate",
+    "peft",
+    "trl",
+    "celery",
+    "kombu",
+    "rest_framework",
+    "torch",
+)
 SOURCES = ("pydoc", "stdlib", "packages")
 HELD_OUT_PERCENT = 5
 MIN_WORDS, MAX_WORDS = 6, 30
 MIN_WORD_COUNT = 3
-_SKIPPED_DIRS = {"test", "tests", "testing", "idlelib", "lib2to3", "ensurepip", "site-packages", "__pycache__", "_vendor", "vendor"}
+_SKIPPED_DIRS = {
+    "test",
+    "tests",
+    "testing",
+    "idlelib",
+    "lib2to3",
+    "ensurepip",
+    "site-packages",
+    "__pycache__",
+    "_vendor",
+    "vendor",
+}
 
 _WORD = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
 _W = r"[A-Za-z]+(?:['-][A-Za-z]+)*"
 _SENTENCE_SHAPE = re.compile(rf"[A-Z][a-z]*(?:['-][A-Za-z]+)*(?:[,;]?\)? \(?{_W})+\)?\.")
-_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+_TYPOGRAPHY = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "}
+)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _CODE_HINTS = re.compile(r">>>|::|\.\.\s|\w\(|\)\w|=|\{|\}|\[|\]|`|\*|_|\\|\||/|@|#|\$|%|<|>|\d")
-_SECTION_HEADERS = re.compile(r"^\s*(Args|Arguments|Parameters|Returns?|Yields?|Raises|Examples?|Notes?|Attributes|See Also|Usage)\s*:?\s*$", re.M)
+_SECTION_HEADERS = re.compile(
+    r"^\s*(Args|Arguments|Parameters|Returns?|Yields?|Raises|Examples?|Notes?|Attributes|See Also|Usage)\s*:?\s*$", re.M
+)
 
 
 def stable_hash(text: str) -> int:
@@ -117,7 +143,9 @@ def prose_texts(sources: Iterable[str] = SOURCES, packages: Iterable[str] = PACK
 
         for key in sorted(topics):
             yield topics[key]
-    files = (_stdlib_files() if "stdlib" in sources else []) + (_package_files(packages) if "packages" in sources else [])
+    files = (_stdlib_files() if "stdlib" in sources else []) + (
+        _package_files(packages) if "packages" in sources else []
+    )
     for path in files:
         try:
             source = path.read_text(encoding="utf-8")
@@ -200,7 +228,8 @@ def build_corpus(
         for w in words(sentence):
             counts[w.lower()] = counts.get(w.lower(), 0) + 1
     kept = sorted(
-        s for s in candidates
+        s
+        for s in candidates
         if all(counts[w.lower()] >= MIN_WORD_COUNT and w.lower() not in exclude_words for w in words(s))
     )
     train = [s for s in kept if not is_held_out(s, held_out_percent, "sentence")]

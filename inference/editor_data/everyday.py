@@ -19,8 +19,19 @@ from inference.editor_data.corpus import is_held_out
 DATA_DIR = Path(__file__).parent / "everyday"
 REGISTERS = ("emails", "essays", "reports", "stories", "instructions")
 KINDS = (
-    "spelling", "confusion", "agreement", "verb_form", "article", "preposition", "comma_missing", "comma_extra",
-    "run_on", "wrong_word", "capitalisation", "doubled_word", "missing_word",
+    "spelling",
+    "confusion",
+    "agreement",
+    "verb_form",
+    "article",
+    "preposition",
+    "comma_missing",
+    "comma_extra",
+    "run_on",
+    "wrong_word",
+    "capitalisation",
+    "doubled_word",
+    "missing_word",
 )
 PARTS = ("tune", "held_out", "all")
 HELD_OUT_PERCENT = 50

@@ -29,10 +29,19 @@ PHRASE_TASKS = ("simplify", "formal")
 # The share of each task in a training stream (normalised); clean sentences are 29%. "mixed"
 # puts two or three errors of different types into one sentence.
 DEFAULT_MIX = {
-    "clean": 0.22, "clean_simplify": 0.04, "clean_formal": 0.04,
-    "misspelling": 0.22, "mixed": 0.08, "doubled_word": 0.04, "dropped_word": 0.08, "agreement": 0.07,
-    "article": 0.05, "capitalisation": 0.04, "punctuation": 0.04,
-    "simplify": 0.06, "formal": 0.06,
+    "clean": 0.22,
+    "clean_simplify": 0.04,
+    "clean_formal": 0.04,
+    "misspelling": 0.22,
+    "mixed": 0.08,
+    "doubled_word": 0.04,
+    "dropped_word": 0.08,
+    "agreement": 0.07,
+    "article": 0.05,
+    "capitalisation": 0.04,
+    "punctuation": 0.04,
+    "simplify": 0.06,
+    "formal": 0.06,
 }
 # How many misspelled words a misspelling example has (weights for 1, 2, 3): more signal per
 # sentence, while the single slip that evaluation uses stays the most common.
@@ -42,20 +51,40 @@ TYPOS_PER_SENTENCE = (0.6, 0.25, 0.15)
 # so that it keeps leaving good text alone; the other error types keep about their phase-1 share
 # (with less of them, dropped words went from 82% to 66% fixed).
 DRILL_MIX = {
-    "clean": 0.22, "clean_simplify": 0.035, "clean_formal": 0.035,
-    "misspelling": 0.40, "mixed": 0.06, "doubled_word": 0.03, "dropped_word": 0.08, "agreement": 0.05,
-    "article": 0.03, "capitalisation": 0.04, "punctuation": 0.03,
-    "simplify": 0.03, "formal": 0.03,
+    "clean": 0.22,
+    "clean_simplify": 0.035,
+    "clean_formal": 0.035,
+    "misspelling": 0.40,
+    "mixed": 0.06,
+    "doubled_word": 0.03,
+    "dropped_word": 0.08,
+    "agreement": 0.05,
+    "article": 0.03,
+    "capitalisation": 0.04,
+    "punctuation": 0.03,
+    "simplify": 0.03,
+    "formal": 0.03,
 }
 DRILL_TYPOS_PER_SENTENCE = (0.35, 0.35, 0.3)
 # The everyday phase (the third): clean sentences at 32% so that correct everyday text is left
 # alone, misspellings still the largest error share, and the learners' confusions and lower-case
 # names that everyday prose has and the documentation barely does.
 EVERYDAY_MIX = {
-    "clean": 0.28, "clean_simplify": 0.02, "clean_formal": 0.02,
-    "misspelling": 0.24, "mixed": 0.06, "confusion": 0.09, "name_capitalisation": 0.05, "doubled_word": 0.03,
-    "dropped_word": 0.05, "agreement": 0.05, "article": 0.04, "capitalisation": 0.03, "punctuation": 0.02,
-    "simplify": 0.01, "formal": 0.01,
+    "clean": 0.28,
+    "clean_simplify": 0.02,
+    "clean_formal": 0.02,
+    "misspelling": 0.24,
+    "mixed": 0.06,
+    "confusion": 0.09,
+    "name_capitalisation": 0.05,
+    "doubled_word": 0.03,
+    "dropped_word": 0.05,
+    "agreement": 0.05,
+    "article": 0.04,
+    "capitalisation": 0.03,
+    "punctuation": 0.02,
+    "simplify": 0.01,
+    "formal": 0.01,
 }
 MIXED_ERRORS = (2, 3)
 

@@ -40,8 +40,10 @@ class MissingSource(ValueError):
 def wordnet_sentences(root: Path = WORDNET_DIR) -> list[str]:
     """The quoted examples of WordNet's data files, in file order."""
     if not (root / "data.noun").is_file():
-        raise MissingSource(f"WordNet's examples are read from {root}: install Debian's wordnet-base "
-                            "(apt-get install wordnet-base), or leave 'wordnet' out of the everyday sources")
+        raise MissingSource(
+            f"WordNet's examples are read from {root}: install Debian's wordnet-base "
+            "(apt-get install wordnet-base), or leave 'wordnet' out of the everyday sources"
+        )
     found = []
     for part in ("noun", "verb", "adj", "adv"):
         path = root / f"data.{part}"

@@ -41,9 +41,22 @@ _NUMBER_AMBIGUOUS = frozenset(
     "series species news media criteria kind type sort set group pair lot couple".split()
 )
 AGREEMENT_SWAPS = {
-    "is": "are", "are": "is", "was": "were", "were": "was", "has": "have", "have": "has",
-    "does": "do", "do": "does", "isn't": "aren't", "aren't": "isn't", "wasn't": "weren't",
-    "weren't": "wasn't", "hasn't": "haven't", "haven't": "hasn't", "doesn't": "don't", "don't": "doesn't",
+    "is": "are",
+    "are": "is",
+    "was": "were",
+    "were": "was",
+    "has": "have",
+    "have": "has",
+    "does": "do",
+    "do": "does",
+    "isn't": "aren't",
+    "aren't": "isn't",
+    "wasn't": "weren't",
+    "weren't": "wasn't",
+    "hasn't": "haven't",
+    "haven't": "hasn't",
+    "doesn't": "don't",
+    "don't": "doesn't",
 }
 _DOUBLING_OK = frozenset("that had".split())  # "that that" and "had had" can be right
 _A_AN_UNCLEAR = ("u", "h", "eu", "one", "once")  # spelling and sound disagree: "a user", "an hour"
@@ -61,7 +74,9 @@ class Misspellings:
         return frozenset(w for table in (self.train, self.held_out) for ws in table.values() for w in ws)
 
     def sizes(self) -> dict[str, int]:
-        return {name: sum(map(len, table.values())) for name, table in (("train", self.train), ("held_out", self.held_out))}
+        return {
+            name: sum(map(len, table.values())) for name, table in (("train", self.train), ("held_out", self.held_out))
+        }
 
 
 def codespell_dictionary() -> Path:
@@ -123,8 +138,18 @@ def misspelling(sentence: str, rng: random.Random, table: dict[str, tuple[str, .
 _VOWELS = "aeiou"
 # Spelling confusions people make (each side can stand for the other).
 _SOUND_ALIKES = (
-    ("ie", "ei"), ("ance", "ence"), ("ant", "ent"), ("able", "ible"), ("tion", "sion"), ("ph", "f"),
-    ("ck", "k"), ("ous", "ious"), ("er", "re"), ("ary", "ery"), ("ise", "ize"), ("c", "s"),
+    ("ie", "ei"),
+    ("ance", "ence"),
+    ("ant", "ent"),
+    ("able", "ible"),
+    ("tion", "sion"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("ous", "ious"),
+    ("er", "re"),
+    ("ary", "ery"),
+    ("ise", "ize"),
+    ("c", "s"),
 )
 
 
@@ -177,10 +202,16 @@ def synthetic_typo(word: str, rng: random.Random) -> str:
     return word[:i] + _keyboard_neighbour(word[i], rng) + word[i + 1 :]
 
 
-def synthetic_misspelling(sentence: str, rng: random.Random, known: frozenset[str], avoid: frozenset[str]) -> str | None:
+def synthetic_misspelling(
+    sentence: str, rng: random.Random, known: frozenset[str], avoid: frozenset[str]
+) -> str | None:
     """One word of 3+ letters given a synthetic typo that is neither a known word nor in `avoid`."""
     tokens = sentence.split(" ")
-    places = [i for i, t in enumerate(tokens) if len(c := t.rstrip(".,;)").lstrip("(")) >= 3 and _is_word(c) and c[1:].islower()]
+    places = [
+        i
+        for i, t in enumerate(tokens)
+        if len(c := t.rstrip(".,;)").lstrip("(")) >= 3 and _is_word(c) and c[1:].islower()
+    ]
     if not places:
         return None
     i = rng.choice(places)
@@ -250,7 +281,9 @@ def _drop_is_clear(tokens: list[str], i: int) -> bool:
     if word == "of":
         if not (nxt in DETERMINERS or nxt in ("them", "these", "those", "it")) or prev in _OF_CAN_GO:
             return False
-        return prev in _QUANTIFIERS or not (prev in FUNCTION_WORDS or prev in VERBS or prev in THIRD_PERSON or prev.endswith(("ed", "ly", "ing")))
+        return prev in _QUANTIFIERS or not (
+            prev in FUNCTION_WORDS or prev in VERBS or prev in THIRD_PERSON or prev.endswith(("ed", "ly", "ing"))
+        )
     if word == "the":
         if not (prev in PREPOSITIONS or prev == "as") or not tokens[i + 1].isalpha():  # "at first," stays as it is
             return False
@@ -283,7 +316,7 @@ def dropped_word(sentence: str, rng: random.Random) -> str | None:
 
 
 def _simple_subject(tokens: list[str], i: int) -> str | None:
-    """"singular" or "plural" when tokens[:i] end in a simple subject of known number, "either"
+    """ "singular" or "plural" when tokens[:i] end in a simple subject of known number, "either"
     when it is a determiner and one noun (the verb already agrees with it), else None."""
     prev = tokens[i - 1].lower()
     if prev in ("it", "he", "she") or (i == 1 and prev in ("this", "that")):
@@ -321,7 +354,9 @@ def agreement(sentence: str, rng: random.Random) -> str | None:
     places: list[tuple[int, str]] = []
     for i in range(1, len(tokens)):
         verb = tokens[i].rstrip(".,;")
-        subject = _simple_subject(tokens, i) if verb in AGREEMENT_SWAPS or verb in THIRD_PERSON or verb in VERBS else None
+        subject = (
+            _simple_subject(tokens, i) if verb in AGREEMENT_SWAPS or verb in THIRD_PERSON or verb in VERBS else None
+        )
         if subject is None:
             continue
         if verb in AGREEMENT_SWAPS:
@@ -338,7 +373,7 @@ def agreement(sentence: str, rng: random.Random) -> str | None:
 
 
 def article(sentence: str, rng: random.Random) -> str | None:
-    """"a" and "an" swapped before a word whose spelling shows its first sound ("an value")."""
+    """ "a" and "an" swapped before a word whose spelling shows its first sound ("an value")."""
     tokens = sentence.split(" ")
     places = []
     for i in range(len(tokens) - 1):
@@ -398,12 +433,35 @@ def punctuation(sentence: str, rng: random.Random) -> str | None:
 
 # Learners' confusions, each way they go wrong (the right word, then what people write for it).
 LEARNER_CONFUSIONS = {
-    "their": ("there", "they're"), "there": ("their",), "they're": ("their", "there"), "your": ("you're",),
-    "you're": ("your",), "its": ("it's",), "it's": ("its",), "than": ("then",), "then": ("than",), "too": ("to",),
-    "lose": ("loose",), "affect": ("effect",), "effect": ("affect",), "whose": ("who's",), "where": ("were",),
-    "were": ("where",), "quite": ("quiet",), "quiet": ("quite",), "advice": ("advise",), "accept": ("except",),
-    "whole": ("hole",), "piece": ("peace",), "weather": ("whether",), "whether": ("weather",), "passed": ("past",),
-    "from": ("form",), "excited": ("exited",), "definitely": ("defiantly",), "a lot": ("alot",),
+    "their": ("there", "they're"),
+    "there": ("their",),
+    "they're": ("their", "there"),
+    "your": ("you're",),
+    "you're": ("your",),
+    "its": ("it's",),
+    "it's": ("its",),
+    "than": ("then",),
+    "then": ("than",),
+    "too": ("to",),
+    "lose": ("loose",),
+    "affect": ("effect",),
+    "effect": ("affect",),
+    "whose": ("who's",),
+    "where": ("were",),
+    "were": ("where",),
+    "quite": ("quiet",),
+    "quiet": ("quite",),
+    "advice": ("advise",),
+    "accept": ("except",),
+    "whole": ("hole",),
+    "piece": ("peace",),
+    "weather": ("whether",),
+    "whether": ("weather",),
+    "passed": ("past",),
+    "from": ("form",),
+    "excited": ("exited",),
+    "definitely": ("defiantly",),
+    "a lot": ("alot",),
 }
 _CONFUSABLE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, LEARNER_CONFUSIONS), key=len, reverse=True)) + r")\b")
 _HAVE_AFTER_MODAL = re.compile(r"\b(could|should|would|must|might) have\b")
@@ -434,5 +492,16 @@ def name_capitalisation(sentence: str, rng: random.Random) -> str | None:
 ERROR_TYPES = ("misspelling", "doubled_word", "dropped_word", "agreement", "article", "capitalisation", "punctuation")
 # Also trained in the everyday phase (inference.editor_config), not part of the domain suites.
 EVERYDAY_ERROR_TYPES = ("confusion", "name_capitalisation")
-CORRUPTIONS = {f.__name__: f for f in (doubled_word, dropped_word, agreement, article, capitalisation, punctuation,
-                                        confusion, name_capitalisation)}
+CORRUPTIONS = {
+    f.__name__: f
+    for f in (
+        doubled_word,
+        dropped_word,
+        agreement,
+        article,
+        capitalisation,
+        punctuation,
+        confusion,
+        name_capitalisation,
+    )
+}

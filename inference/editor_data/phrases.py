@@ -63,7 +63,13 @@ def _next_is_determiner(prev: str, nxt: str) -> bool:
 
 
 def _next_is_plural(prev: str, nxt: str) -> bool:
-    return len(nxt) > 3 and nxt.isalpha() and nxt.endswith("s") and not nxt.endswith(("ss", "us", "is")) and prev not in ("the", "at", "a", "too", "so", "how", "as", "very")
+    return (
+        len(nxt) > 3
+        and nxt.isalpha()
+        and nxt.endswith("s")
+        and not nxt.endswith(("ss", "us", "is"))
+        and prev not in ("the", "at", "a", "too", "so", "how", "as", "very")
+    )
 
 
 def _after_modal(prev: str, nxt: str) -> bool:
@@ -227,11 +233,15 @@ FORMAL = (
 del P
 
 # The examples the issue names: always in training, never held out.
-ALWAYS_TRAINED = frozenset({"in order to", "due to the fact that", "at this point in time", "gonna", "kids", "a lot of"})
+ALWAYS_TRAINED = frozenset(
+    {"in order to", "due to the fact that", "at this point in time", "gonna", "kids", "a lot of"}
+)
 PHRASE_TASKS = {"simplify": SIMPLIFY, "formal": FORMAL}
 
 
-def split_pairs(pairs: tuple[PhrasePair, ...], percent: int = PHRASE_HELD_OUT_PERCENT) -> tuple[list[PhrasePair], list[PhrasePair]]:
+def split_pairs(
+    pairs: tuple[PhrasePair, ...], percent: int = PHRASE_HELD_OUT_PERCENT
+) -> tuple[list[PhrasePair], list[PhrasePair]]:
     """(train, held_out): a pair is held out when the hash of its two sides says so."""
     held = [p for p in pairs if p.long not in ALWAYS_TRAINED and is_held_out(f"{p.long}->{p.short}", percent, "phrase")]
     return [p for p in pairs if p not in held], held

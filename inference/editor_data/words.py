@@ -5,7 +5,10 @@ MODALS = frozenset("will can must should may might could would cannot".split())
 DETERMINERS = frozenset("the this that these those a an each every its their his her our your my no".split())
 SUBJECT_PRONOUNS = frozenset("it he she they we you".split())
 FUNCTION_WORDS = (
-    PREPOSITIONS | MODALS | DETERMINERS | SUBJECT_PRONOUNS
+    PREPOSITIONS
+    | MODALS
+    | DETERMINERS
+    | SUBJECT_PRONOUNS
     | frozenset(
         "and or but not also only then than as is are was were be been being has have had does do did if when "
         "while which who whom whose what where there here so such some any all none both either neither more "

@@ -172,7 +172,9 @@ def _works(isolation: str) -> bool:
 # --- one execution -------------------------------------------------------------------------
 
 
-def _execute(isolation: str, candidate_code: str, check_code: str, limits: Limits, entry_point: str | None) -> Execution:
+def _execute(
+    isolation: str, candidate_code: str, check_code: str, limits: Limits, entry_point: str | None
+) -> Execution:
     root = os.geteuid() == 0
     workdir = "/tmp" if isolation == "bwrap" else tempfile.mkdtemp(prefix="redline-sandbox-")
     try:
@@ -292,7 +294,16 @@ def _environment(isolation: str, workdir: str) -> dict[str, str]:
 def _command(isolation: str, limits: Limits, root: bool) -> list[str]:
     if isolation == "bwrap":
         python = [f"{_INSIDE}/bin/python3", *_PYTHON_FLAGS, "-c", _HARNESS]
-        tmp = ["--perms", "1777", "--size", str(limits.file_size_mb * 1024 * 1024), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+        tmp = [
+            "--perms",
+            "1777",
+            "--size",
+            str(limits.file_size_mb * 1024 * 1024),
+            "--tmpfs",
+            "/tmp",
+            "--chdir",
+            "/tmp",
+        ]
         return [*_bwrap_base(root), *tmp, *python]
     python = [_host_python(), *_PYTHON_FLAGS, "-c", _HARNESS]
     if isolation == "netns":  # setpriv: unshare dies with the worker, and --kill-child takes the rest along

@@ -239,7 +239,8 @@ class RunMonitor:
             return
         elapsed = time.perf_counter() - self._started
         record: dict[str, Any] = {
-            key: float(value) for key, value in logs.items()
+            key: float(value)
+            for key, value in logs.items()
             if isinstance(value, (int, float)) and not isinstance(value, bool)
         }
         record.update(
@@ -641,8 +642,10 @@ def versions() -> dict[str, str]:
     import trl
 
     return {
-        "torch": torch.__version__, "transformers": transformers.__version__,
-        "trl": trl.__version__, "peft": peft.__version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "trl": trl.__version__,
+        "peft": peft.__version__,
     }
 
 

@@ -84,8 +84,17 @@ def _train(
 ) -> TrainResult:
     trainer, tokenizer, device, precision = dpo_trainer(parent, pairs, settings, workdir, monitor)
     result = finish_run(
-        trainer, tokenizer, monitor, method="dpo", parent=parent, settings=settings, out_dir=out,
-        rows_used=len(pairs), device=device, precision=precision, final_log_keys=FINAL_LOG_KEYS,
+        trainer,
+        tokenizer,
+        monitor,
+        method="dpo",
+        parent=parent,
+        settings=settings,
+        out_dir=out,
+        rows_used=len(pairs),
+        device=device,
+        precision=precision,
+        final_log_keys=FINAL_LOG_KEYS,
     )
     result.metrics["rows_without_pair"] = rows_given - len(pairs)
     return result

@@ -67,8 +67,17 @@ def _train(
 ) -> TrainResult:
     trainer, tokenizer, device, precision = reward_trainer(parent, pairs, settings, workdir, monitor)
     return finish_run(
-        trainer, tokenizer, monitor, method="reward", parent=parent, settings=settings, out_dir=out,
-        rows_used=len(pairs), device=device, precision=precision, final_log_keys=("accuracy", "margin"),
+        trainer,
+        tokenizer,
+        monitor,
+        method="reward",
+        parent=parent,
+        settings=settings,
+        out_dir=out,
+        rows_used=len(pairs),
+        device=device,
+        precision=precision,
+        final_log_keys=("accuracy", "margin"),
     )
 
 
@@ -88,7 +97,10 @@ def reward_trainer(
     tokenizer = load_tokenizer(parent)
     set_seed(settings.seed)  # the score head starts random
     model = load_model(
-        parent, task="reward", finetune=settings.finetune, dtype=model_dtype(settings.finetune, precision),
+        parent,
+        task="reward",
+        finetune=settings.finetune,
+        dtype=model_dtype(settings.finetune, precision),
         pad_token_id=tokenizer.pad_token_id,
     )
     fresh_lora = settings.finetune == "lora" and parent.adapter_path is None

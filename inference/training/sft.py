@@ -59,8 +59,16 @@ def _train(
 ) -> TrainResult:
     trainer, tokenizer, device, precision = sft_trainer(parent, rows, settings, workdir, monitor)
     return finish_run(
-        trainer, tokenizer, monitor, method="sft", parent=parent, settings=settings, out_dir=out,
-        rows_used=len(rows), device=device, precision=precision,
+        trainer,
+        tokenizer,
+        monitor,
+        method="sft",
+        parent=parent,
+        settings=settings,
+        out_dir=out,
+        rows_used=len(rows),
+        device=device,
+        precision=precision,
     )
 
 

@@ -15,8 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 ROUND_TIMEOUT = 180_000  # ms
 
 
-def test_problem_matrix_and_decisions_in_the_browser(live_server, celery_worker, tiny_code_model_path, page, console_errors):
-    model_version_activate(version=ModelVersion.objects.create(name="tiny code", kind="coder", base_model=tiny_code_model_path))
+def test_problem_matrix_and_decisions_in_the_browser(
+    live_server, celery_worker, tiny_code_model_path, page, console_errors
+):
+    model_version_activate(
+        version=ModelVersion.objects.create(name="tiny code", kind="coder", base_model=tiny_code_model_path)
+    )
     UserFactory(role="developer", username="dev")
     spec = tiny_problem("add").spec
 

@@ -17,8 +17,8 @@ def test_label_by_keyboard_and_undo_in_the_browser(live_server, page, console_er
     annotator = UserFactory(role="annotator", username="ann")
     project.members.add(annotator)
     first, second = make_comparisons(project, 2, prefix="pair")
-    ranked, = make_comparisons(project, 1, outputs=3, prefix="three")
-    last, = make_comparisons(project, 1, prefix="last")
+    (ranked,) = make_comparisons(project, 1, outputs=3, prefix="three")
+    (last,) = make_comparisons(project, 1, prefix="last")
 
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "ann")
@@ -62,7 +62,11 @@ def test_label_by_keyboard_and_undo_in_the_browser(live_server, page, console_er
     expect(page.locator("#count-left")).to_have_text("1")
 
     labels = {label.comparison_id: label for label in PreferenceLabel.objects.filter(annotator=annotator)}
-    assert (labels[first.pk].choice, labels[second.pk].choice, labels[ranked.pk].ranking) == ("a_better", "b_much_better", [2, 0, 1])
+    assert (labels[first.pk].choice, labels[second.pk].choice, labels[ranked.pk].ranking) == (
+        "a_better",
+        "b_much_better",
+        [2, 0, 1],
+    )
     assert labels[first.pk].seconds_spent is not None and 0.2 < labels[first.pk].seconds_spent < 60
 
     # u: the last label (the ranking) is undone and its comparison comes back.

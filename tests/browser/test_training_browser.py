@@ -15,14 +15,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 TRAINING_TIMEOUT = 180_000  # ms
 
 
-def test_train_watch_promote_and_roll_back_in_the_browser(live_server, celery_worker, tiny_causal_model_path, page, console_errors):
-    base = model_version_activate(version=ModelVersion.objects.create(name="tiny causal", base_model=tiny_causal_model_path))
+def test_train_watch_promote_and_roll_back_in_the_browser(
+    live_server, celery_worker, tiny_causal_model_path, page, console_errors
+):
+    base = model_version_activate(
+        version=ModelVersion.objects.create(name="tiny causal", base_model=tiny_causal_model_path)
+    )
     writer = UserFactory(role="writer")
     UserFactory(role="admin", username="ada")
     for animal in ("cat", "dog", "fox", "owl"):
         text = f"The {animal} sat on the the mat. The {animal} were happy."
-        iteration = iteration_in_review(DocumentFactory(owner=writer, original_text=text, current_text=text),
-                                        f"The {animal} sat on the mat. The {animal} was happy.", model_version=base)
+        iteration = iteration_in_review(
+            DocumentFactory(owner=writer, original_text=text, current_text=text),
+            f"The {animal} sat on the mat. The {animal} was happy.",
+            model_version=base,
+        )
         for proposal, verdict in zip(iteration.proposals.order_by("index"), ("accept", "reject")):
             writing.decision_record(proposal=proposal, user=writer, verdict=verdict)
 

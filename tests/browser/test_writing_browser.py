@@ -55,8 +55,13 @@ def test_review_loop_in_the_browser(live_server, celery_worker, tiny_model_versi
     expect(page.locator(f"#{rejected_id}")).to_have_attribute("data-decision", "reject")
     expect(page.locator('#counts [data-count="decided"]')).to_have_text("2")
 
-    current = {d.proposal_id: d.verdict for d in Decision.objects.filter(proposal__iteration=first_round, is_current=True)}
-    assert current == {int(accepted_id.removeprefix("edit-")): "accept", int(rejected_id.removeprefix("edit-")): "reject"}
+    current = {
+        d.proposal_id: d.verdict for d in Decision.objects.filter(proposal__iteration=first_round, is_current=True)
+    }
+    assert current == {
+        int(accepted_id.removeprefix("edit-")): "accept",
+        int(rejected_id.removeprefix("edit-")): "reject",
+    }
 
     page.get_by_role("button", name="Apply and revise again").click()
     # The next round: running, then (polling) in review or closed with nothing left to propose.

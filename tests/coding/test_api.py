@@ -48,27 +48,35 @@ def api(developer):
 
 @pytest.fixture
 def problem(developer):
-    return services.problem_create(owner=developer, title="Vowels", statement="Count the vowels in a text.", entry_point="count_vowels")
+    return services.problem_create(
+        owner=developer, title="Vowels", statement="Count the vowels in a text.", entry_point="count_vowels"
+    )
 
 
 @pytest.fixture
 def ready(problem, developer, django_capture_on_commit_callbacks):
     """The round of tests/coding/test_loop.py's first test, run in the sandbox: the two wrong
     candidates agree on the wrong test and outrank the correct one."""
-    return round_with(problem, developer, [CORRECT, WRONG_A, WRONG_B], [T_BOTH, T_WRONG, T_RIGHT], django_capture_on_commit_callbacks)
+    return round_with(
+        problem, developer, [CORRECT, WRONG_A, WRONG_B], [T_BOTH, T_WRONG, T_RIGHT], django_capture_on_commit_callbacks
+    )
 
 
 def urls(problem, iteration) -> tuple[list[str], list[tuple[str, dict]]]:
     """Every GET and every POST of the API on the rows of `problem`."""
     candidate, test, execution = iteration.candidates.first(), problem.tests.first(), Execution.objects.first()
     gets = [
-        f"/api/coding/problems/{problem.pk}/", f"/api/coding/problems/{problem.pk}/iterations/",
-        f"/api/coding/iterations/{iteration.pk}/", f"/api/coding/iterations/{iteration.pk}/executions/",
-        f"/api/coding/candidates/{candidate.pk}/decisions/", f"/api/coding/tests/{test.pk}/decisions/",
+        f"/api/coding/problems/{problem.pk}/",
+        f"/api/coding/problems/{problem.pk}/iterations/",
+        f"/api/coding/iterations/{iteration.pk}/",
+        f"/api/coding/iterations/{iteration.pk}/executions/",
+        f"/api/coding/candidates/{candidate.pk}/decisions/",
+        f"/api/coding/tests/{test.pk}/decisions/",
         f"/api/coding/executions/{execution.pk}/",
     ]
     posts = [
-        (f"/api/coding/problems/{problem.pk}/iterations/", {}), (f"/api/coding/problems/{problem.pk}/tests/", {"code": T_RIGHT}),
+        (f"/api/coding/problems/{problem.pk}/iterations/", {}),
+        (f"/api/coding/problems/{problem.pk}/tests/", {"code": T_RIGHT}),
         (f"/api/coding/iterations/{iteration.pk}/run-again/", {}),
         (f"/api/coding/candidates/{candidate.pk}/decision/", {"verdict": "reject"}),
         (f"/api/coding/candidates/{candidate.pk}/solution/", {}),
@@ -92,8 +100,13 @@ def assert_untouched(iteration) -> None:
 
 @pytest.mark.parametrize(
     ("method", "url"),
-    [("get", "/api/coding/problems/"), ("post", "/api/coding/problems/"), ("get", "/api/coding/iterations/1/"),
-     ("post", "/api/coding/tests/1/decision/"), ("get", "/api/coding/feedback/export/")],
+    [
+        ("get", "/api/coding/problems/"),
+        ("post", "/api/coding/problems/"),
+        ("get", "/api/coding/iterations/1/"),
+        ("post", "/api/coding/tests/1/decision/"),
+        ("get", "/api/coding/feedback/export/"),
+    ],
 )
 def test_without_credentials_is_401(method, url):
     response = getattr(APIClient(), method)(url)
@@ -115,7 +128,9 @@ def test_someone_elses_rows_are_404_on_every_get_and_post(ready, problem, django
     assert b"".join(stranger.get("/api/coding/feedback/export/").streaming_content) == b""
 
 
-def test_a_writer_may_read_a_shared_problem_but_not_work_on_it(ready, problem, developer, writer, django_capture_on_commit_callbacks):
+def test_a_writer_may_read_a_shared_problem_but_not_work_on_it(
+    ready, problem, developer, writer, django_capture_on_commit_callbacks
+):
     project = ProjectFactory()
     project.members.add(developer, writer)
     Problem.objects.filter(pk=problem.pk).update(project=project)
@@ -138,12 +153,20 @@ def test_a_writer_may_read_a_shared_problem_but_not_work_on_it(ready, problem, d
 
 def test_create_a_problem_with_tests_split_into_validated_checks(api, developer):
     tests = "assert add(1, 2) == 3\n\ndef test_zero():\n    assert add(0, 0) == 0\n"
-    response = api.post("/api/coding/problems/", {"statement": "Add two numbers.\nReturn the sum.", "entry_point": "add",
-                                                  "tests": tests}, format="json")
+    response = api.post(
+        "/api/coding/problems/",
+        {"statement": "Add two numbers.\nReturn the sum.", "entry_point": "add", "tests": tests},
+        format="json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert Problem.objects.get(pk=body["id"]).owner == developer
-    assert (body["title"], body["entry_point"], body["solution"], body["iterations"]) == ("Add two numbers.", "add", None, [])
+    assert (body["title"], body["entry_point"], body["solution"], body["iterations"]) == (
+        "Add two numbers.",
+        "add",
+        None,
+        [],
+    )
     assert [(t["code"], t["source"], t["verdict"], t["syntax_error"]) for t in body["tests"]] == [
         ("assert add(1, 2) == 3", "user", "accept", ""),
         ("def test_zero():\n    assert add(0, 0) == 0", "user", "accept", ""),
@@ -169,13 +192,20 @@ def test_start_a_round_then_409_while_it_is_open(api, problem, django_capture_on
         response = api.post(url, {"critique": "Mind upper case.", "candidates": 3, "tests": 2}, format="json")
     assert response.status_code == 201 and len(callbacks) == 1  # the generation task, sent on commit
     queued = response.json()
-    assert (queued["status"], queued["number"], queued["candidates_wanted"], queued["tests_wanted"]) == ("queued", 1, 3, 2)
+    assert (queued["status"], queued["number"], queued["candidates_wanted"], queued["tests_wanted"]) == (
+        "queued",
+        1,
+        3,
+        2,
+    )
     assert queued["job"]["status"] == "queued" and queued["candidates"] == []
     assert queued["feedback"]["critique"] == "Mind upper case."
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         again = api.post(url, {}, format="json")
         too_many = api.post(url, {"candidates": 99}, format="json")
-    assert again.status_code == 409 and again.json() == {"detail": "This problem is being worked on already; wait for its round to finish."}
+    assert again.status_code == 409 and again.json() == {
+        "detail": "This problem is being worked on already; wait for its round to finish."
+    }
     assert too_many.status_code == 400 and "candidates" in too_many.json()
     assert callbacks == []
     assert [(i["id"], i["status"]) for i in api.get(url).json()] == [(queued["id"], "queued")]
@@ -201,7 +231,12 @@ def test_the_ranking_and_matrix_and_a_rejected_wrong_test_flips_them(api, ready,
     assert {before[0]["code"], before[1]["code"]} == {WRONG_A, WRONG_B} and before[0]["score"] == 4
     assert sorted(before[0]["consensus"]) == sorted(row["id"] for row in before[:2])
     correct = before[2]
-    assert (correct["code"], correct["score"], correct["verdict"], correct["syntax_error"]) == (CORRECT, 2, "undecided", "")
+    assert (correct["code"], correct["score"], correct["verdict"], correct["syntax_error"]) == (
+        CORRECT,
+        2,
+        "undecided",
+        "",
+    )
     assert correct["matrix"] == {tests[T_BOTH]: "passed", tests[T_WRONG]: "failed", tests[T_RIGHT]: "passed"}
     assert "the same ones as 1 other candidate" in before[0]["reason"]
 
@@ -223,7 +258,8 @@ def test_decision_histories_keep_every_verdict(api, ready, developer):
         assert response.status_code == 200 and response.json()["verdict"] == verdict
     history = api.get(f"/api/coding/candidates/{candidate.pk}/decisions/").json()
     assert [(d["verdict"], d["is_current"], d["via"], d["decided_by"]) for d in history] == [
-        ("accept", False, "api", developer.username), ("reject", False, "api", developer.username),
+        ("accept", False, "api", developer.username),
+        ("reject", False, "api", developer.username),
         ("accept", True, "api", developer.username),
     ]  # the second reject changed nothing, so it is not a new row
     bad = api.post(url, {"verdict": "maybe"}, format="json")
@@ -242,10 +278,17 @@ def test_an_edited_test_replaces_the_old_one_which_is_rejected(api, ready, probl
     unchanged = api.post(f"/api/coding/tests/{wrong.pk}/edit/", {"code": T_WRONG + "  "}, format="json")
     assert unchanged.status_code == 400 and unchanged.json() == {"detail": "The test is unchanged."}
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        edited = api.post(f"/api/coding/tests/{wrong.pk}/edit/", {"code": "assert count_vowels('Apple') == 2\n"}, format="json")
+        edited = api.post(
+            f"/api/coding/tests/{wrong.pk}/edit/", {"code": "assert count_vowels('Apple') == 2\n"}, format="json"
+        )
     assert edited.status_code == 201 and len(callbacks) == 1  # the round runs again with the edited test
     (new,) = edited.json()
-    assert (new["code"], new["replaces"], new["verdict"], new["source"]) == ("assert count_vowels('Apple') == 2", wrong.pk, "accept", "user")
+    assert (new["code"], new["replaces"], new["verdict"], new["source"]) == (
+        "assert count_vowels('Apple') == 2",
+        wrong.pk,
+        "accept",
+        "user",
+    )
     history = api.get(f"/api/coding/tests/{wrong.pk}/decisions/").json()
     assert [(d["verdict"], d["via"], d["is_current"]) for d in history] == [("reject", "edit", True)]
     verdicts = {t["id"]: t["verdict"] for t in api.get(f"/api/coding/problems/{problem.pk}/").json()["tests"]}
@@ -253,7 +296,11 @@ def test_an_edited_test_replaces_the_old_one_which_is_rejected(api, ready, probl
     assert api.get(f"/api/coding/iterations/{ready.pk}/").json()["status"] == "executing"
     # While that run is open, added tests wait for the next one: no second run is sent.
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        added = api.post(f"/api/coding/problems/{problem.pk}/tests/", {"code": "assert count_vowels('') == 0\nassert count_vowels('xyz') == 0"}, format="json")
+        added = api.post(
+            f"/api/coding/problems/{problem.pk}/tests/",
+            {"code": "assert count_vowels('') == 0\nassert count_vowels('xyz') == 0"},
+            format="json",
+        )
     assert added.status_code == 201 and callbacks == []
     assert [(t["source"], t["verdict"], t["replaces"]) for t in added.json()] == [("user", "accept", None)] * 2
     empty = api.post(f"/api/coding/problems/{problem.pk}/tests/", {"code": "  "}, format="json")
@@ -267,9 +314,13 @@ def test_accept_a_solution_then_reject_it(api, ready, problem):
     assert api.get(f"/api/coding/problems/{problem.pk}/").json()["solution"] == correct.pk
     history = api.get(f"/api/coding/candidates/{correct.pk}/decisions/").json()
     assert [(d["verdict"], d["via"]) for d in history] == [("accept", "solution")]
-    broken = CodeCandidate.objects.create(iteration=ready, index=9, code="def count_vowels(:\n", syntax_error="Line 1: invalid syntax", normalized="x")
+    broken = CodeCandidate.objects.create(
+        iteration=ready, index=9, code="def count_vowels(:\n", syntax_error="Line 1: invalid syntax", normalized="x"
+    )
     refused = api.post(f"/api/coding/candidates/{broken.pk}/solution/")
-    assert refused.status_code == 400 and refused.json() == {"detail": "This candidate does not compile; it cannot be the solution."}
+    assert refused.status_code == 400 and refused.json() == {
+        "detail": "This candidate does not compile; it cannot be the solution."
+    }
     api.post(f"/api/coding/candidates/{correct.pk}/decision/", {"verdict": "reject"}, format="json")
     assert api.get(f"/api/coding/problems/{problem.pk}/").json()["solution"] is None
 
@@ -298,7 +349,12 @@ def test_run_again_adds_a_run_and_executions_filter_by_run(api, ready, django_ca
 def test_an_execution_has_its_traceback(api, ready):
     failed = Execution.objects.get(candidate__code=CORRECT, test__code=T_WRONG)
     body = api.get(f"/api/coding/executions/{failed.pk}/").json()
-    assert (body["status"], body["run"], body["candidate"], body["test"]) == ("failed", 1, failed.candidate_id, failed.test_id)
+    assert (body["status"], body["run"], body["candidate"], body["test"]) == (
+        "failed",
+        1,
+        failed.candidate_id,
+        failed.test_id,
+    )
     assert "AssertionError" in body["traceback"] and body["isolation"] in ("bwrap", "netns") and body["duration_s"] > 0
 
 
@@ -317,24 +373,37 @@ def test_feedback_export_lines_are_training_rows(api, ready, developer):
     rows = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
     assert rows and all({"prompt", "chosen", "rejected"} <= set(row) for row in rows)
     pair = next(row for row in rows if row["meta"]["kind"] == "candidates")
-    assert CORRECT.strip() in pair["chosen"] and WRONG_A.strip() in pair["rejected"] and "count_vowels" in pair["prompt"]
+    assert (
+        CORRECT.strip() in pair["chosen"] and WRONG_A.strip() in pair["rejected"] and "count_vowels" in pair["prompt"]
+    )
 
 
 def test_schema_lists_the_coding_endpoints(api):
     paths = yaml.safe_load(api.get("/api/schema/").content)["paths"]
     expected = {
-        "/api/coding/problems/", "/api/coding/problems/{id}/", "/api/coding/problems/{id}/iterations/",
-        "/api/coding/problems/{id}/tests/", "/api/coding/iterations/{id}/", "/api/coding/iterations/{id}/run-again/",
-        "/api/coding/iterations/{id}/executions/", "/api/coding/candidates/{id}/decision/",
-        "/api/coding/candidates/{id}/decisions/", "/api/coding/candidates/{id}/solution/",
-        "/api/coding/tests/{id}/decision/", "/api/coding/tests/{id}/decisions/", "/api/coding/tests/{id}/edit/",
-        "/api/coding/executions/{id}/", "/api/coding/feedback/export/",
+        "/api/coding/problems/",
+        "/api/coding/problems/{id}/",
+        "/api/coding/problems/{id}/iterations/",
+        "/api/coding/problems/{id}/tests/",
+        "/api/coding/iterations/{id}/",
+        "/api/coding/iterations/{id}/run-again/",
+        "/api/coding/iterations/{id}/executions/",
+        "/api/coding/candidates/{id}/decision/",
+        "/api/coding/candidates/{id}/decisions/",
+        "/api/coding/candidates/{id}/solution/",
+        "/api/coding/tests/{id}/decision/",
+        "/api/coding/tests/{id}/decisions/",
+        "/api/coding/tests/{id}/edit/",
+        "/api/coding/executions/{id}/",
+        "/api/coding/feedback/export/",
     }
     assert expected <= set(paths)
     assert {"201", "409"} <= set(paths["/api/coding/problems/{id}/iterations/"]["post"]["responses"])
 
 
-def test_reads_cost_the_same_number_of_queries_however_many_candidates_and_tests(api, problem, developer, django_capture_on_commit_callbacks):
+def test_reads_cost_the_same_number_of_queries_however_many_candidates_and_tests(
+    api, problem, developer, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):
         iteration = services.iteration_start(problem=problem, user=developer)
 

@@ -37,10 +37,14 @@ def developer(db):
 
 @pytest.fixture
 def problem(developer):
-    return services.problem_create(owner=developer, title="Vowels", statement="Count the vowels in a text.", entry_point="count_vowels")
+    return services.problem_create(
+        owner=developer, title="Vowels", statement="Count the vowels in a text.", entry_point="count_vowels"
+    )
 
 
-def round_with(problem, user, candidates: list[str], tests: list[str], django_capture_on_commit_callbacks) -> CodingIteration:
+def round_with(
+    problem, user, candidates: list[str], tests: list[str], django_capture_on_commit_callbacks
+) -> CodingIteration:
     """A round whose candidates and model tests are these, executed in the sandbox."""
     with django_capture_on_commit_callbacks(execute=False):
         iteration = services.iteration_start(problem=problem, user=user)
@@ -58,10 +62,16 @@ def ranks(iteration) -> dict[str, int]:
     return {row.candidate.code: row.rank for row in selectors.iteration_ranking(iteration)}
 
 
-def test_candidates_run_against_tests_and_a_rejected_wrong_test_changes_the_ranking(problem, developer, django_capture_on_commit_callbacks):
-    iteration = round_with(problem, developer, [CORRECT, WRONG_A, WRONG_B], [T_BOTH, T_WRONG, T_RIGHT], django_capture_on_commit_callbacks)
+def test_candidates_run_against_tests_and_a_rejected_wrong_test_changes_the_ranking(
+    problem, developer, django_capture_on_commit_callbacks
+):
+    iteration = round_with(
+        problem, developer, [CORRECT, WRONG_A, WRONG_B], [T_BOTH, T_WRONG, T_RIGHT], django_capture_on_commit_callbacks
+    )
     assert (iteration.status, iteration.run) == ("ready", 1)
-    statuses = {(e.candidate.code, e.test.code): e.status for e in Execution.objects.select_related("candidate", "test")}
+    statuses = {
+        (e.candidate.code, e.test.code): e.status for e in Execution.objects.select_related("candidate", "test")
+    }
     assert statuses[(CORRECT, T_BOTH)] == statuses[(CORRECT, T_RIGHT)] == "passed"
     assert statuses[(CORRECT, T_WRONG)] == statuses[(WRONG_A, T_RIGHT)] == "failed"
     failed = Execution.objects.get(candidate__code=CORRECT, test__code=T_WRONG)
@@ -82,7 +92,9 @@ def test_candidates_run_against_tests_and_a_rejected_wrong_test_changes_the_rank
 
 
 def test_feedback_for_the_next_round_and_rejected_candidates(problem, developer, django_capture_on_commit_callbacks):
-    iteration = round_with(problem, developer, [WRONG_A, CORRECT], [T_RIGHT, T_WRONG], django_capture_on_commit_callbacks)
+    iteration = round_with(
+        problem, developer, [WRONG_A, CORRECT], [T_RIGHT, T_WRONG], django_capture_on_commit_callbacks
+    )
     services.test_decide(test=CodeTest.objects.get(code=T_WRONG), user=developer, verdict="reject")
     services.candidate_decide(candidate=iteration.candidates.get(code=WRONG_A), user=developer, verdict="reject")
     feedback = selectors.regeneration_feedback(problem, "Count upper-case vowels too.")
@@ -96,14 +108,18 @@ def test_feedback_for_the_next_round_and_rejected_candidates(problem, developer,
         services.iteration_start(problem=problem, user=developer)
 
 
-def test_failing_validated_tests_of_the_best_candidate_go_into_the_feedback(problem, developer, django_capture_on_commit_callbacks):
+def test_failing_validated_tests_of_the_best_candidate_go_into_the_feedback(
+    problem, developer, django_capture_on_commit_callbacks
+):
     round_with(problem, developer, [WRONG_A], [T_RIGHT], django_capture_on_commit_callbacks)
     services.test_decide(test=CodeTest.objects.get(code=T_RIGHT), user=developer, verdict="accept")
     ((code, traceback),) = selectors.regeneration_feedback(problem)["failing"]
     assert code == T_RIGHT and "AssertionError" in traceback
 
 
-def test_edited_and_added_tests_are_validated_and_the_round_runs_again(problem, developer, django_capture_on_commit_callbacks):
+def test_edited_and_added_tests_are_validated_and_the_round_runs_again(
+    problem, developer, django_capture_on_commit_callbacks
+):
     iteration = round_with(problem, developer, [CORRECT], [T_WRONG], django_capture_on_commit_callbacks)
     wrong = CodeTest.objects.get(code=T_WRONG)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -117,13 +133,18 @@ def test_edited_and_added_tests_are_validated_and_the_round_runs_again(problem, 
     with pytest.raises(CodingError, match="unchanged"):
         services.test_edit(test=edited, user=developer, code=T_RIGHT + "  ")
     with django_capture_on_commit_callbacks(execute=False):
-        added = services.test_add(problem=problem, user=developer, code="assert count_vowels('') == 0\nassert count_vowels('xyz') == 0")
+        added = services.test_add(
+            problem=problem, user=developer, code="assert count_vowels('') == 0\nassert count_vowels('xyz') == 0"
+        )
     assert len(added) == 2 and all(t.source == "user" for t in added)
 
 
 def test_user_tests_written_with_the_problem_are_split_validated_and_a_broken_one_kept(developer):
     problem = services.problem_create(
-        owner=developer, title="", statement="Add two numbers.\nReturn the sum.", entry_point="add",
+        owner=developer,
+        title="",
+        statement="Add two numbers.\nReturn the sum.",
+        entry_point="add",
         tests="assert add(1, 2) == 3\n\ndef test_zero():\n    assert add(0, 0) == 0\n",
     )
     assert problem.title == "Add two numbers."
@@ -140,7 +161,9 @@ def test_user_tests_written_with_the_problem_are_split_validated_and_a_broken_on
 
 def test_the_accepted_solution_and_hostile_candidates(problem, developer, django_capture_on_commit_callbacks):
     hostile = "import os\nos.system('touch /tmp/redline-hostile-marker')\ndef count_vowels(text):\n    return 2\n"
-    iteration = round_with(problem, developer, [CORRECT, "def count_vowels(:\n", hostile], [T_RIGHT], django_capture_on_commit_callbacks)
+    iteration = round_with(
+        problem, developer, [CORRECT, "def count_vowels(:\n", hostile], [T_RIGHT], django_capture_on_commit_callbacks
+    )
     candidate = iteration.candidates.get(code=CORRECT)
     broken = iteration.candidates.get(index=1)
     CodeCandidate.objects.filter(pk=broken.pk).update(syntax_error="Line 1: invalid syntax")
@@ -157,11 +180,18 @@ def test_the_accepted_solution_and_hostile_candidates(problem, developer, django
     assert not os.path.exists("/tmp/redline-hostile-marker")  # the sandbox ran it, with no way out
 
 
-def test_generation_with_a_real_tiny_code_model_then_execution(developer, tiny_code_model_path, django_capture_on_commit_callbacks):
+def test_generation_with_a_real_tiny_code_model_then_execution(
+    developer, tiny_code_model_path, django_capture_on_commit_callbacks
+):
     model_version_activate(version=ModelVersionFactory(kind="coder", base_model=tiny_code_model_path))
     spec = tiny_problem("is_palindrome").spec  # one the tiny model was trained on
-    problem = services.problem_create(owner=developer, title="Palindromes", statement=spec.statement,
-                                      entry_point=spec.entry_point, signature=spec.signature)
+    problem = services.problem_create(
+        owner=developer,
+        title="Palindromes",
+        statement=spec.statement,
+        entry_point=spec.entry_point,
+        signature=spec.signature,
+    )
     with django_capture_on_commit_callbacks(execute=False):
         iteration = services.iteration_start(problem=problem, user=developer, candidates=3, tests=3)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -181,7 +211,9 @@ def test_generation_with_a_real_tiny_code_model_then_execution(developer, tiny_c
 def test_coding_feedback_becomes_training_rows(problem, developer, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
-    iteration = round_with(problem, developer, [CORRECT, WRONG_A], [T_RIGHT, T_WRONG], django_capture_on_commit_callbacks)
+    iteration = round_with(
+        problem, developer, [CORRECT, WRONG_A], [T_RIGHT, T_WRONG], django_capture_on_commit_callbacks
+    )
     services.test_decide(test=CodeTest.objects.get(code=T_RIGHT), user=developer, verdict="accept")
     services.test_decide(test=CodeTest.objects.get(code=T_WRONG), user=developer, verdict="reject")
     services.solution_accept(candidate=iteration.candidates.get(code=CORRECT), user=developer)

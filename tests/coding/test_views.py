@@ -40,7 +40,9 @@ def dev_client(client, developer):
 
 @pytest.fixture
 def problem(developer):
-    return services.problem_create(owner=developer, title="Vowels", statement="Count the vowels in a text.", entry_point="count_vowels")
+    return services.problem_create(
+        owner=developer, title="Vowels", statement="Count the vowels in a text.", entry_point="count_vowels"
+    )
 
 
 @pytest.fixture
@@ -51,9 +53,13 @@ def ready(problem, developer, django_capture_on_commit_callbacks):
 def post_urls(problem, iteration) -> list[tuple[str, dict]]:
     candidate, test = iteration.candidates.first(), problem.tests.first()
     return [
-        (url("round_start", problem.pk), {}), (url("round_rerun", iteration.pk), {}), (url("test_add", problem.pk), {"code": T_RIGHT}),
-        (url("candidate_decide", candidate.pk), {"verdict": "reject"}), (url("solution_accept", candidate.pk), {}),
-        (url("test_decide", test.pk), {"verdict": "accept"}), (url("test_edit", test.pk), {"code": "assert count_vowels('a') == 1"}),
+        (url("round_start", problem.pk), {}),
+        (url("round_rerun", iteration.pk), {}),
+        (url("test_add", problem.pk), {"code": T_RIGHT}),
+        (url("candidate_decide", candidate.pk), {"verdict": "reject"}),
+        (url("solution_accept", candidate.pk), {}),
+        (url("test_decide", test.pk), {"verdict": "accept"}),
+        (url("test_edit", test.pk), {"code": "assert count_vowels('a') == 1"}),
     ]
 
 
@@ -103,13 +109,19 @@ def test_posts_need_the_csrf_token(developer, problem):
 
 
 def test_create_a_problem_and_start_a_round(dev_client, django_capture_on_commit_callbacks):
-    response = dev_client.post(url("problem_create"), {"title": "", "statement": "Add two numbers.", "entry_point": "add",
-                                                       "tests": "assert add(1, 2) == 3"})
+    response = dev_client.post(
+        url("problem_create"),
+        {"title": "", "statement": "Add two numbers.", "entry_point": "add", "tests": "assert add(1, 2) == 3"},
+    )
     problem = Problem.objects.get()
     assert response.status_code == 302 and response["Location"] == url("problem_detail", problem.pk)
     assert problem.tests.get().source == "user"
     bad = dev_client.post(url("problem_create"), {"statement": "x", "entry_point": "two words", "tests": "assert 1"})
-    assert bad.status_code == 400 and "not a Python function name" in bad.content.decode() and 'assert 1' in bad.content.decode()
+    assert (
+        bad.status_code == 400
+        and "not a Python function name" in bad.content.decode()
+        and "assert 1" in bad.content.decode()
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         started = dev_client.post(url("round_start", problem.pk), headers=HTMX)
     html = started.content.decode()
@@ -122,12 +134,17 @@ def test_create_a_problem_and_start_a_round(dev_client, django_capture_on_commit
 
 
 def test_the_problem_page_ranks_candidates_draws_the_matrix_and_escapes_code(dev_client, ready, problem):
-    odd = CodeCandidate.objects.create(iteration=ready, index=5, code="x = '</code><script>alert(1)</script>'", normalized="x")
+    odd = CodeCandidate.objects.create(
+        iteration=ready, index=5, code="x = '</code><script>alert(1)</script>'", normalized="x"
+    )
     page = dev_client.get(url("problem_detail", problem.pk))
     html = page.content.decode()
     assert page.status_code == 200
     # Each passes one test alone (1 x 1); the tie goes to the older candidate; the odd one passes none.
-    order = [html.index(f'id="candidate-{c.pk}"') for c in (ready.candidates.get(code=CORRECT), ready.candidates.get(code=WRONG_A), odd)]
+    order = [
+        html.index(f'id="candidate-{c.pk}"')
+        for c in (ready.candidates.get(code=CORRECT), ready.candidates.get(code=WRONG_A), odd)
+    ]
     assert order == sorted(order) and "Passes 1 of 2 tests" in html
     assert 'id="matrix"' in html and html.count('class="cell exec-passed"') >= 2 and 'class="cell exec-failed"' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
@@ -141,7 +158,9 @@ def test_decisions_from_the_page_change_the_ranking(dev_client, ready, problem, 
     html = dev_client.post(url("test_decide", wrong_test.pk), {"verdict": "reject"}, headers=HTMX).content.decode()
     assert f'id="test-{wrong_test.pk}" data-kind="test" data-verdict="reject"' in html
     first = html.index('data-rank="1"')
-    assert html.rfind('id="candidate-', 0, first) == html.rfind(f'id="candidate-{ready.candidates.get(code=CORRECT).pk}"', 0, first)
+    assert html.rfind('id="candidate-', 0, first) == html.rfind(
+        f'id="candidate-{ready.candidates.get(code=CORRECT).pk}"', 0, first
+    )
     correct = ready.candidates.get(code=CORRECT)
     response = dev_client.post(url("solution_accept", correct.pk))
     assert response.status_code == 302 and Problem.objects.get().solution == correct
@@ -150,7 +169,9 @@ def test_decisions_from_the_page_change_the_ranking(dev_client, ready, problem, 
     assert bad.status_code == 400 and "Choose accept or reject" in bad.content.decode()
 
 
-def test_editing_a_test_keeps_what_was_typed_on_error_and_reruns_on_success(dev_client, ready, problem, django_capture_on_commit_callbacks):
+def test_editing_a_test_keeps_what_was_typed_on_error_and_reruns_on_success(
+    dev_client, ready, problem, django_capture_on_commit_callbacks
+):
     test = CodeTest.objects.get(code=T_RIGHT)
     unchanged = dev_client.post(url("test_edit", test.pk), {"code": T_RIGHT}, headers=HTMX)
     assert unchanged.status_code == 400 and "unchanged" in unchanged.content.decode()

@@ -37,7 +37,7 @@ def test_the_fragment_polls_until_the_job_is_finished_then_answers_286(writer_cl
     job_finish(job_id=job.pk, message="2 edits proposed")
     done = writer_client.get(job_url(job), headers=HTMX)
     assert done.status_code == 286
-    assert 'hx-trigger' not in done.text
+    assert "hx-trigger" not in done.text
     assert 'aria-valuenow="100"' in done.text
     assert "2 edits proposed" in done.text
     assert done["Vary"] and "HX-Request" in done["Vary"]

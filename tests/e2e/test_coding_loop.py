@@ -24,11 +24,18 @@ def finished(iteration: CodingIteration) -> CodingIteration:
 
 
 def test_generate_execute_validate_regenerate_and_accept(celery_worker, transactional_db, tiny_code_model_path):
-    version = model_version_activate(version=ModelVersion.objects.create(name="tiny code", kind="coder", base_model=tiny_code_model_path))
+    version = model_version_activate(
+        version=ModelVersion.objects.create(name="tiny code", kind="coder", base_model=tiny_code_model_path)
+    )
     developer = UserFactory(role="developer")
     spec = tiny_problem("reverse_string").spec
-    problem = services.problem_create(owner=developer, title="Reverse", statement=spec.statement,
-                                      entry_point=spec.entry_point, signature=spec.signature)
+    problem = services.problem_create(
+        owner=developer,
+        title="Reverse",
+        statement=spec.statement,
+        entry_point=spec.entry_point,
+        signature=spec.signature,
+    )
 
     first = finished(services.iteration_start(problem=problem, user=developer))
     assert first.status == "ready", first.error

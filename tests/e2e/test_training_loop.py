@@ -95,7 +95,9 @@ def test_decisions_train_sft_then_dpo_versions_that_are_promoted_and_rolled_back
     model_version_promote(version=sft_version, user=admin_user)
     assert next_round_version(writer) == sft_version  # the worker generated with base + adapter
 
-    dpo = finished_run(training_run_start(user=admin_user, method="dpo", snapshot=sft.snapshot, settings_overrides=FAST))
+    dpo = finished_run(
+        training_run_start(user=admin_user, method="dpo", snapshot=sft.snapshot, settings_overrides=FAST)
+    )
     assert dpo.status == "succeeded", dpo.error
     dpo_version = ModelVersion.objects.get(training_run=dpo)
     assert dpo.base_version == dpo_version.parent == sft_version  # trained from the active version
@@ -126,13 +128,17 @@ def test_a_run_whose_worker_process_is_killed_is_marked_failed(celery_worker, ca
     assert not ModelVersion.objects.filter(training_run=run).exists()
     assert model_version_active() == causal_version
     assert celery_worker.alive  # the worker itself carries on: the next run works
-    after = finished_run(training_run_start(user=admin_user, method="sft", snapshot=run.snapshot, settings_overrides=FAST))
+    after = finished_run(
+        training_run_start(user=admin_user, method="sft", snapshot=run.snapshot, settings_overrides=FAST)
+    )
     assert after.status == "succeeded", after.error
 
 
 def test_a_running_run_can_be_cancelled_and_keeps_no_version(celery_worker, causal_version, writer, admin_user):
     writers_decide(writer)
-    run = running_run(training_run_start(user=admin_user, method="sft", settings_overrides={"max_steps": 100_000, "batch_size": 2}))
+    run = running_run(
+        training_run_start(user=admin_user, method="sft", settings_overrides={"max_steps": 100_000, "batch_size": 2})
+    )
     training_run_cancel(run=run, user=admin_user)
     cancelled = finished_run(run)
     assert cancelled.status == "cancelled" and 0 < cancelled.step < 100_000

@@ -50,7 +50,10 @@ def test_it_leaves_good_text_alone(editor):
 
 def test_it_prefers_a_right_fix_to_the_error_and_good_text_to_a_slip(editor):
     fix = INSTRUCTIONS["fix_grammar"].prompt
-    wrong, right = "This method are called when the object is created.", "This method is called when the object is created."
+    wrong, right = (
+        "This method are called when the object is created.",
+        "This method is called when the object is created.",
+    )
     clean, slipped = CLEAN.split(". ")[0] + ".", CLEAN.split(". ")[0].replace("configuration", "configuraton") + "."
     as_written, fixed, kept, typo = editor.score(
         [model_input(fix, wrong), model_input(fix, wrong), model_input(fix, clean), model_input(fix, clean)],
@@ -66,10 +69,19 @@ def test_it_carries_its_recommended_minimum_edit_gain(editor):
 
 
 def test_on_an_ordinary_email_it_proposes_only_sensible_edits(editor):
-    email = ("Hi Sarah,\n\nI hope you recieve the invoice by friday. Their is a problem with the the order. "
-             "If you has any questions, let me know. I will be in the office untill 5 p.m. on Wednesday.\n\nThanks,\nPriya")
+    email = (
+        "Hi Sarah,\n\nI hope you recieve the invoice by friday. Their is a problem with the the order. "
+        "If you has any questions, let me know. I will be in the office untill 5 p.m. on Wednesday.\n\nThanks,\nPriya"
+    )
     proposed = {(e.before, e.after) for e in revise(editor, email).edits}
-    wanted = {("recieve", "receive"), ("friday", "Friday"), ("Their", "There"), (" the", ""), ("the ", ""), ("has", "have"),
-              ("untill", "until")}
+    wanted = {
+        ("recieve", "receive"),
+        ("friday", "Friday"),
+        ("Their", "There"),
+        (" the", ""),
+        ("the ", ""),
+        ("has", "have"),
+        ("untill", "until"),
+    }
     assert len(proposed & wanted) >= 5
     assert proposed <= wanted  # nothing else: no "Hi Sarah,." and no name or correct word changed

@@ -34,7 +34,11 @@ ADD = ProblemSpec("Return the sum of a and b.", entry_point="add", signature="ad
 
 def test_each_top_level_assert_is_a_check_even_over_several_lines() -> None:
     source = "assert add(1, 2) == 3\n\nassert add(\n    -1,\n    1,\n) == 0  # crosses zero\nassert add(0, 0) == 0\n"
-    assert split_checks(source) == ["assert add(1, 2) == 3", "assert add(\n    -1,\n    1,\n) == 0", "assert add(0, 0) == 0"]
+    assert split_checks(source) == [
+        "assert add(1, 2) == 3",
+        "assert add(\n    -1,\n    1,\n) == 0",
+        "assert add(0, 0) == 0",
+    ]
 
 
 def test_each_test_function_is_a_check_with_the_imports_and_helpers_it_uses() -> None:
@@ -47,7 +51,10 @@ def test_each_test_function_is_a_check_with_the_imports_and_helpers_it_uses() ->
     )
     checks = split_checks(source)
     assert checks == [
-        "import math\ndef close(x, y):\n    return math.isclose(x, y)\ndef test_floats():\n    assert close(add(0.1, 0.2), 0.3)",
+        (
+            "import math\ndef close(x, y):\n    return math.isclose(x, y)\n"
+            "def test_floats():\n    assert close(add(0.1, 0.2), 0.3)"
+        ),
         "def test_ints():\n    assert add(2, 2) == 4",
         "for a, b in [(1, 2), (3, 4)]:\n    assert add(a, b) == add(b, a)",
     ]
@@ -69,7 +76,10 @@ def test_a_restated_function_under_test_and_other_statements_are_dropped() -> No
 
 
 def test_a_block_with_a_syntax_error_keeps_its_good_checks_and_isolates_the_bad_one() -> None:
-    source = "assert add(1, 2) == 3\nassert add(1, 2 == 3\nassert add(2, 2) == 4\ndef test_zero():\n    assert add(0, 0) == 0\n"
+    source = (
+        "assert add(1, 2) == 3\nassert add(1, 2 == 3\nassert add(2, 2) == 4\n"
+        "def test_zero():\n    assert add(0, 0) == 0\n"
+    )
     checks = split_checks(source)
     assert checks == [
         "assert add(1, 2) == 3",
@@ -96,13 +106,21 @@ def test_extract_code_takes_the_first_python_block() -> None:
     assert extract_code(text) == "def add(a, b):\n    return a + b"
     assert extract_code("```\n    x = 1\n    y = 2\n```") == "x = 1\ny = 2", "an untagged block, dedented"
     assert extract_code("```text\nnot code\n```\n```py\nx = 1\n```") == "x = 1"
-    assert extract_code("\n```python\ndef f():\n    return 1") == "def f():\n    return 1", "an unclosed fence runs to the end"
+    assert extract_code("\n```python\ndef f():\n    return 1") == "def f():\n    return 1", (
+        "an unclosed fence runs to the end"
+    )
 
 
 def test_extract_code_without_fences_stops_at_prose() -> None:
-    text = "Here is the code:\n\ndef add(a, b):\n    result = a + b\n\n    return result\n\nThis function adds two numbers.\nx = 1"
+    text = (
+        "Here is the code:\n\ndef add(a, b):\n    result = a + b\n\n    return result\n\n"
+        "This function adds two numbers.\nx = 1"
+    )
     assert extract_code(text) == "def add(a, b):\n    result = a + b\n\n    return result"
-    assert extract_code("x = add(\n    1, 2)\nif x:\n    print(x)\nNote: it prints 3.") == "x = add(\n    1, 2)\nif x:\n    print(x)"
+    assert (
+        extract_code("x = add(\n    1, 2)\nif x:\n    print(x)\nNote: it prints 3.")
+        == "x = add(\n    1, 2)\nif x:\n    print(x)"
+    )
     assert extract_code("I cannot help with that.") == ""
 
 
@@ -110,7 +128,9 @@ def test_normalized_ignores_spacing_and_comments_but_not_behaviour() -> None:
     a = "def add(a, b):\n    return a + b\n"
     assert normalized(a) == normalized("def add(a,b):  # sum\n\n    return (a + b)")
     assert normalized(a) != normalized("def add(a, b):\n    return a - b")
-    assert normalized("def f(:\n  x") == normalized("def   f(:\n x"), "text that does not parse is compared without whitespace runs"
+    assert normalized("def f(:\n  x") == normalized("def   f(:\n x"), (
+        "text that does not parse is compared without whitespace runs"
+    )
 
 
 # prompts
@@ -128,7 +148,11 @@ def test_the_candidate_prompt_states_the_problem_the_function_and_the_format() -
 
 
 def test_the_candidate_prompt_renders_every_kind_of_feedback_as_short_bullets() -> None:
-    trace = "Traceback (most recent call last):\n" + "".join(f'  File "check.py", line {i}\n' for i in range(20)) + "AssertionError: 5 != 4"
+    trace = (
+        "Traceback (most recent call last):\n"
+        + "".join(f'  File "check.py", line {i}\n' for i in range(20))
+        + "AssertionError: 5 != 4"
+    )
     feedback = Feedback(
         failing=[("assert add(2, 2) == 4", trace)],
         rejected_tests=["assert add(2, 2) == 5"],
@@ -138,7 +162,7 @@ def test_the_candidate_prompt_renders_every_kind_of_feedback_as_short_bullets() 
     prompt = candidate_prompt(ADD, feedback)
     assert "These tests failed on the earlier code; make them pass:\n- assert add(2, 2) == 4\n" in prompt
     assert "  > AssertionError: 5 != 4" in prompt
-    assert 'line 0\n' not in prompt, "only the end of a long traceback"
+    assert "line 0\n" not in prompt, "only the end of a long traceback"
     assert "These tests were judged wrong; ignore them:\n- assert add(2, 2) == 5" in prompt
     assert "Reviewer's critique: Handle floats too." in prompt
     assert "These solutions were rejected; write a different one:\n- def add(a, b):\n      return a * b" in prompt
@@ -225,7 +249,9 @@ def test_candidates_are_deduplicated_and_broken_ones_kept_with_their_error() -> 
 
 
 def test_rejected_candidates_and_excluded_code_are_not_proposed_again() -> None:
-    editor = ScriptedEditor(["```python\ndef add(a, b):\n    return a - b\n```", "```python\ndef add(a, b):\n    return b + a\n```"])
+    editor = ScriptedEditor(
+        ["```python\ndef add(a, b):\n    return a - b\n```", "```python\ndef add(a, b):\n    return b + a\n```"]
+    )
     feedback = Feedback(rejected_candidates=["def add(a, b):\n    return a-b  # wrong"])
     proposals = generate_candidates(editor, ADD, 4, feedback=feedback)
     assert [p.code for p in proposals] == ["def add(a, b):\n    return b + a"]

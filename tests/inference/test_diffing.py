@@ -6,8 +6,27 @@ from hypothesis import strategies as st
 from inference.diffing import EditAction, apply_edits, check_edits, diff_words
 
 WORDS = [
-    "the", "The", "a", "quick", "fast", "fox", "café", "naïve", "Ångström", "straße", "über",
-    "你好", "世界", "日本語", "😀", "👍🏽", "🇫🇷", "don't", "e-mail", "3.14", "42",
+    "the",
+    "The",
+    "a",
+    "quick",
+    "fast",
+    "fox",
+    "café",
+    "naïve",
+    "Ångström",
+    "straße",
+    "über",
+    "你好",
+    "世界",
+    "日本語",
+    "😀",
+    "👍🏽",
+    "🇫🇷",
+    "don't",
+    "e-mail",
+    "3.14",
+    "42",
 ]
 PUNCT = list(".,;:!?…—-()[]\"'«»“”")
 SPACES = [" ", "  ", "\t", "\n", "\n\n", " \u00a0", "\u3000"]

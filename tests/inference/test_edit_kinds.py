@@ -13,8 +13,10 @@ from inference.edit_kinds import (
 )
 from inference.lexicon import confusable, is_english, plausible_respelling, same_word_family
 
-EMAIL = ("Hi Sarah, I hope you recieve the invoice by friday. Their is a problem with the the order, "
-         "if you has any questions let me know. Priya said it was form the office, see you in Lagos.")
+EMAIL = (
+    "Hi Sarah, I hope you recieve the invoice by friday. Their is a problem with the the order, "
+    "if you has any questions let me know. Priya said it was form the office, see you in Lagos."
+)
 
 
 def kind_of(before: str, after: str, text: str = EMAIL, occurrence: int = 0):
@@ -29,18 +31,21 @@ def test_a_repeated_word_taken_out_is_a_doubled_word() -> None:
     assert kind_of("the ", "", occurrence=0).kind == "function_word"  # "recieve the invoice"
 
 
-@pytest.mark.parametrize(("before", "after", "kind"), [
-    ("recieve", "receive", "spelling"),
-    ("friday", "Friday", "capitalisation"),
-    ("Their", "There", "confusion"),
-    ("has", "have", "word_form"),
-    ("form", "from", "confusion"),
-    ("Hi Sarah,", "Hi Sarah", "punctuation"),
-    ("invoice", "invicence", "unknown_word"),
-    ("questions", "queryset", "unknown_word"),
-    ("Hi Sarah", "Hash", "rewording"),
-    ("hope", "want", "rewording"),
-])
+@pytest.mark.parametrize(
+    ("before", "after", "kind"),
+    [
+        ("recieve", "receive", "spelling"),
+        ("friday", "Friday", "capitalisation"),
+        ("Their", "There", "confusion"),
+        ("has", "have", "word_form"),
+        ("form", "from", "confusion"),
+        ("Hi Sarah,", "Hi Sarah", "punctuation"),
+        ("invoice", "invicence", "unknown_word"),
+        ("questions", "queryset", "unknown_word"),
+        ("Hi Sarah", "Hash", "rewording"),
+        ("hope", "want", "rewording"),
+    ],
+)
 def test_the_kind_of_an_edit(before: str, after: str, kind: str) -> None:
     assert kind_of(before, after).kind == kind
 
@@ -85,19 +90,26 @@ def test_a_grammar_fix_never_drops_clauses_nor_changes_numbers() -> None:
     start = text.index("9 and 11")
     assert guard_min_gain(classify_edit(text, start, start + 8, "10", counts), strict=True) is None
     question = "Are we still on for tomorrow?"
-    assert guard_min_gain(classify_edit(question, len(question) - 1, len(question), ".", document_word_counts(question)),
-                         strict=True) == REWORDING_MIN_GAIN
+    assert (
+        guard_min_gain(
+            classify_edit(question, len(question) - 1, len(question), ".", document_word_counts(question)), strict=True
+        )
+        == REWORDING_MIN_GAIN
+    )
 
 
-@pytest.mark.parametrize(("before", "after", "instruction_intent", "intent"), [
-    ("recieve", "receive", "fluency", "fluency"),
-    ("hope", "want", "fluency", "clarity"),
-    ("hope", "want", "style", "style"),
-    ("hope", "want", "clarity", "clarity"),
-    ("Their is", "However, there is", "coherence", "coherence"),
-    ("9 and 11", "10 and 12", "fluency", "meaning-changed"),
-    ("is a problem", "is not a problem", "clarity", "meaning-changed"),
-])
+@pytest.mark.parametrize(
+    ("before", "after", "instruction_intent", "intent"),
+    [
+        ("recieve", "receive", "fluency", "fluency"),
+        ("hope", "want", "fluency", "clarity"),
+        ("hope", "want", "style", "style"),
+        ("hope", "want", "clarity", "clarity"),
+        ("Their is", "However, there is", "coherence", "coherence"),
+        ("9 and 11", "10 and 12", "fluency", "meaning-changed"),
+        ("is a problem", "is not a problem", "clarity", "meaning-changed"),
+    ],
+)
 def test_the_intent_follows_from_the_kind_and_the_instruction(before, after, instruction_intent, intent) -> None:
     text = EMAIL + " Between 9 and 11 it is a problem."
     occurrence = 1 if before == "is a problem" else 0
@@ -108,7 +120,9 @@ def test_the_intent_follows_from_the_kind_and_the_instruction(before, after, ins
 def test_the_lexicon() -> None:
     assert all(is_english(w) for w in ["receive", "don't", "they're", "well-known", "London", "Friday"])
     assert not any(is_english(w) for w in ["recieve", "definately", "alot", "invicence", "queryset", "frearily"])
-    assert same_word_family("went", "go") and same_word_family("studies", "study") and same_word_family("walked", "walk")
+    assert (
+        same_word_family("went", "go") and same_word_family("studies", "study") and same_word_family("walked", "walk")
+    )
     assert not same_word_family("customer", "custom") and not same_word_family("team", "term")
     assert confusable("their", "they're") and confusable("in", "on") and confusable("of", "have")
     assert not confusable("Sarah", "Hash") and not confusable("friday", "frearily")
@@ -116,7 +130,9 @@ def test_the_lexicon() -> None:
 
 
 def test_british_spellings_and_possessives_are_english() -> None:
-    assert all(is_english(w) for w in ["favourite", "centre", "apologise", "colours", "travelled", "children's", "Sue's"])
+    assert all(
+        is_english(w) for w in ["favourite", "centre", "apologise", "colours", "travelled", "children's", "Sue's"]
+    )
     assert not any(is_english(w) for w in ["recieve", "seperate", "tommorow", "goverment"])
 
 

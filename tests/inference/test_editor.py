@@ -245,8 +245,12 @@ def test_revise_document_edits_apply_to_give_the_model_output(editor: Editor) ->
     text = "Me and him was late to the meeting.  The committee has finished the draft!\n\nShe like it"
     calls: list[tuple[int, int]] = []
     revision = revise_document(
-        editor, text, "Fix grammatical errors in this sentence", "fluency",
-        GenerationSettings(batch_size=2, lexicon_guard=False), on_progress=lambda d, t: calls.append((d, t)),
+        editor,
+        text,
+        "Fix grammatical errors in this sentence",
+        "fluency",
+        GenerationSettings(batch_size=2, lexicon_guard=False),
+        on_progress=lambda d, t: calls.append((d, t)),
     )
     assert revision.sentence_count == 3
     assert calls[-1] == (3, 3)
@@ -301,20 +305,41 @@ def test_score_needs_one_output_per_prompt(editor: Editor) -> None:
 def test_a_minimum_edit_gain_keeps_only_edits_the_model_prefers(editor: Editor) -> None:
     text = "Me and him was late to the meeting. The committee has finished the draft!"
     prompt = "Fix grammatical errors in this sentence"  # the model's own edits: no word-list fixes
-    every = revise_document(editor, text, prompt, "fluency", GenerationSettings(min_edit_gain=-math.inf, lexicon_guard=False, word_list_fixes=False))
+    every = revise_document(
+        editor,
+        text,
+        prompt,
+        "fluency",
+        GenerationSettings(min_edit_gain=-math.inf, lexicon_guard=False, word_list_fixes=False),
+    )
     assert every.edits, "a random model changes something"
     items = []
     for start, end in sentence_spans(text):
-        mine = [EditAction(x.action, x.start - start, x.end - start, x.before, x.after)
-                for x in every.edits if start <= x.start <= end]
+        mine = [
+            EditAction(x.action, x.start - start, x.end - start, x.before, x.after)
+            for x in every.edits
+            if start <= x.start <= end
+        ]
         items.append((model_input(prompt, text[start:end]), text[start:end], mine))
     gains = sorted(g for sentence in edit_gains(editor, items) for g in sentence)
     middle = gains[len(gains) // 2]
-    some = revise_document(editor, text, prompt, "fluency", GenerationSettings(min_edit_gain=middle, lexicon_guard=False, word_list_fixes=False))
+    some = revise_document(
+        editor,
+        text,
+        prompt,
+        "fluency",
+        GenerationSettings(min_edit_gain=middle, lexicon_guard=False, word_list_fixes=False),
+    )
     assert len(some.edits) == sum(g >= middle for g in gains)
     assert set(some.edits) <= set(every.edits)
     assert apply_edits(text, some.edits) == some.model_output
-    none = revise_document(editor, text, prompt, "fluency", GenerationSettings(min_edit_gain=gains[-1] + 1, lexicon_guard=False, word_list_fixes=False))
+    none = revise_document(
+        editor,
+        text,
+        prompt,
+        "fluency",
+        GenerationSettings(min_edit_gain=gains[-1] + 1, lexicon_guard=False, word_list_fixes=False),
+    )
     assert none.edits == [] and none.model_output == text
 
 

@@ -54,7 +54,10 @@ def test_sentence_filter_keeps_prose_and_drops_code_and_markup():
 
 
 def test_docstrings_and_comments_are_read_as_text():
-    source = 'def f():\n    """Return the value of the key.\n\n    More text here.\n    """\n    # A comment line\n    # that goes on.\n    return 1\n'
+    source = (
+        'def f():\n    """Return the value of the key.\n\n    More text here.\n    """\n'
+        "    # A comment line\n    # that goes on.\n    return 1\n"
+    )
     assert docstrings(source) == ["Return the value of the key.\n\nMore text here."]
     assert comments(source) == ["A comment line\nthat goes on."]
     found = candidate_sentences(["Return the value of the key.\nIt is cached for later use.\n\n    >>> f(1)\n    2"])
@@ -86,7 +89,10 @@ def test_each_corruption_makes_the_error_it_names():
     assert noise.dropped_word("Set it to one of the keys.", rng) == "Set it to one the keys."
     assert noise.dropped_word("It is able to create keys.", rng) == "It is able create keys."
     assert noise.dropped_word("Use it to create keys.", rng) is None  # "Use it create keys" may mean "and create"
-    assert noise.dropped_word("It can be used in the same way.", random.Random(2)) in {"It can used in the same way.", "It can be used in same way."}
+    assert noise.dropped_word("It can be used in the same way.", random.Random(2)) in {
+        "It can used in the same way.",
+        "It can be used in same way.",
+    }
     assert noise.dropped_word("It is not set.", rng) == "It not set."
     assert noise.dropped_word("It is set by the caller.", rng) is None  # "It set by the caller" reads as past
     assert noise.agreement("The value is set.", rng) == "The value are set."
@@ -99,8 +105,12 @@ def test_each_corruption_makes_the_error_it_names():
     assert noise.capitalisation("Here I am now.", random.Random(1)) in {"here I am now.", "Here i am now."}
     outcomes = {noise.punctuation("Return it, then stop.", random.Random(s)) for s in range(40)}
     assert outcomes == {
-        "Return it, then stop", "Return it , then stop.", "Return it, then stop .", "Return it,, then stop.",
-        "Return it, then stop..", "Return it,then stop.",
+        "Return it, then stop",
+        "Return it , then stop.",
+        "Return it, then stop .",
+        "Return it,, then stop.",
+        "Return it, then stop..",
+        "Return it,then stop.",
     }
 
 
@@ -109,11 +119,13 @@ def test_corruptions_are_deterministic_and_always_change_the_sentence(resources)
     for error_type in noise.ERROR_TYPES:
         changed = 0
         for sentence in SENTENCES + resources.corpus.train[:60]:
+
             def run(seed):
                 rng = random.Random(seed)
                 if error_type == "misspelling":
                     return noise.misspelling(sentence, rng, table)
                 return noise.CORRUPTIONS[error_type](sentence, rng)
+
             out = run(7)
             assert out == run(7)
             if out is not None:
@@ -143,7 +155,10 @@ def test_phrase_pairs_split_keeps_the_named_examples_in_training():
     pair = phrases.PhrasePair("in order to", "to", "purpose")
     assert phrases.lengthen("Call it to create the value.", pair, rng) == "Call it in order to create the value."
     assert phrases.lengthen("You need to create the value.", pair, rng) is None  # "need to": not a purpose
-    assert phrases.lengthen("Now we return.", phrases.PhrasePair("at this point in time", "now"), rng) == "At this point in time we return."
+    assert (
+        phrases.lengthen("Now we return.", phrases.PhrasePair("at this point in time", "now"), rng)
+        == "At this point in time we return."
+    )
 
 
 def test_training_stream_is_deterministic_uses_the_app_prompts_and_only_training_data(resources):
@@ -153,7 +168,11 @@ def test_training_stream_is_deterministic_uses_the_app_prompts_and_only_training
     train = set(resources.corpus.train)
     held_wrong = resources.held_out_misspellings
     tasks = {e.task for e in examples}
-    assert set(noise.ERROR_TYPES) | set(CLEAN_TASKS) | {"simplify", "formal", "mixed"} >= tasks >= set(noise.ERROR_TYPES) | {"clean", "mixed"}
+    assert (
+        set(noise.ERROR_TYPES) | set(CLEAN_TASKS) | {"simplify", "formal", "mixed"}
+        >= tasks
+        >= set(noise.ERROR_TYPES) | {"clean", "mixed"}
+    )
     for e in examples:
         assert e.model_input == f"{INSTRUCTIONS[e.instruction].prompt}: {e.source}"
         assert e.target in train
@@ -186,8 +205,13 @@ def test_learners_confusions_and_lower_case_names() -> None:
 
     rng = random.Random(0)
     assert confusion("We should have left earlier than them.", rng) in {
-        "We should of left earlier than them.", "We should have left earlier then them."}
+        "We should of left earlier than them.",
+        "We should have left earlier then them.",
+    }
     assert confusion("Nothing to swap here at all.", rng) is None
     assert name_capitalisation("We met Sarah in Madrid on Friday.", rng) in {
-        "We met sarah in Madrid on Friday.", "We met Sarah in madrid on Friday.", "We met Sarah in Madrid on friday."}
+        "We met sarah in Madrid on Friday.",
+        "We met Sarah in madrid on Friday.",
+        "We met Sarah in Madrid on friday.",
+    }
     assert name_capitalisation("Nothing here is a name.", rng) is None

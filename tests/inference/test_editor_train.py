@@ -59,7 +59,9 @@ def test_the_built_in_model_loads_and_revises_through_the_app_path(trained: Path
     assert editor.kind == "causal"
     text = "The the cat sat on the mat. It are happy.\n\nA new paragraph"
     instruction = INSTRUCTIONS["fix_grammar"]
-    revision = revise_document(editor, text, instruction.prompt, instruction.intent, GenerationSettings(max_new_tokens=24))
+    revision = revise_document(
+        editor, text, instruction.prompt, instruction.intent, GenerationSettings(max_new_tokens=24)
+    )
     assert revision.sentence_count == 3
     assert apply_edits(text, revision.edits) == revision.model_output
     assert all(e.intent == "fluency" and 0.0 <= e.score <= 1.0 for e in revision.edits)
@@ -71,7 +73,16 @@ def test_the_eval_command_runs_on_it_and_writes_json(trained: Path, tmp_path: Pa
     results = json.loads(out.read_text())
     assert results["sources"] == ["pydoc"]
     sets = results["sets"]
-    for name in ("misspelling", "doubled_word", "dropped_word", "agreement", "article", "capitalisation", "punctuation", "clean"):
+    for name in (
+        "misspelling",
+        "doubled_word",
+        "dropped_word",
+        "agreement",
+        "article",
+        "capitalisation",
+        "punctuation",
+        "clean",
+    ):
         assert sets[name]["n"] > 0, name
         assert 0.0 <= sets[name]["untouched"] <= 1.0
     assert set(results["summary"]) >= {"min_fix_rate", "clean_untouched", "sentences_per_s", "meets_targets"}
@@ -93,10 +104,16 @@ def test_the_drill_from_a_saved_phase_one_gives_the_weights_of_a_run_of_both(tmp
     resources = load_resources(sources=("pydoc",))
     both = train(editor_config("tiny", steps=3), tmp_path / "both", resources=resources)
     train(editor_config("tiny", steps=3, drill_steps=0), tmp_path / "one", resources=resources)
-    drilled = train(editor_config("tiny", steps=3), tmp_path / "drilled", resources=resources, start_from=tmp_path / "one")
-    assert (tmp_path / "drilled" / "model.safetensors").read_bytes() == (tmp_path / "both" / "model.safetensors").read_bytes()
+    drilled = train(
+        editor_config("tiny", steps=3), tmp_path / "drilled", resources=resources, start_from=tmp_path / "one"
+    )
+    assert (tmp_path / "drilled" / "model.safetensors").read_bytes() == (
+        tmp_path / "both" / "model.safetensors"
+    ).read_bytes()
     assert drilled["phases"]["one"]["from"] == str(tmp_path / "one")
-    assert set(both["phases"]) == {"one", "drill", "everyday"} and both["drill_steps"] == editor_config("tiny").drill_steps
+    assert (
+        set(both["phases"]) == {"one", "drill", "everyday"} and both["drill_steps"] == editor_config("tiny").drill_steps
+    )
     assert drilled["final_loss"] == both["final_loss"] == both["phases"]["everyday"]["final_loss"]
     assert both["data"]["general_sentences"]["team"] > 1000
 
@@ -104,8 +121,9 @@ def test_the_drill_from_a_saved_phase_one_gives_the_weights_of_a_run_of_both(tmp
 def test_the_everyday_phase_runs_alone_from_a_drilled_model(tmp_path: Path):
     resources = load_resources(sources=("pydoc",))
     train(editor_config("tiny", steps=3, everyday_steps=0), tmp_path / "drilled", resources=resources)
-    card = train(editor_config("tiny", steps=3), tmp_path / "everyday", resources=resources,
-                 everyday_from=tmp_path / "drilled")
+    card = train(
+        editor_config("tiny", steps=3), tmp_path / "everyday", resources=resources, everyday_from=tmp_path / "drilled"
+    )
     assert set(card["phases"]) == {"one", "drill", "everyday"}
     assert card["phases"]["drill"]["from"] == str(tmp_path / "drilled")
     assert card["phases"]["everyday"]["steps"] == editor_config("tiny").everyday_steps
@@ -131,12 +149,20 @@ def test_split_words_come_in_two_pieces_that_still_spell_the_prompt(trained: Pat
     import random
 
     tokenizer = load_editor(str(trained)).tokenizer
-    example = Example("misspelling", "fix_grammar", "Determine the quantization backned, as given.", "Determine the quantization backend, as given.")
+    example = Example(
+        "misspelling",
+        "fix_grammar",
+        "Determine the quantization backned, as given.",
+        "Determine the quantization backend, as given.",
+    )
     plain = encode_batch(tokenizer, [example], 256)["input_ids"][0].tolist()
     split = encode_batch(tokenizer, [example], 256, split_words=1.0, rng=random.Random(0))["input_ids"][0].tolist()
     assert tokenizer.decode(split) == tokenizer.decode(plain)  # the same text, other pieces
     assert len(split) > len(plain)
-    assert encode_batch(tokenizer, [example], 256, split_words=1e-9, rng=random.Random(0))["input_ids"][0].tolist() == plain
+    assert (
+        encode_batch(tokenizer, [example], 256, split_words=1e-9, rng=random.Random(0))["input_ids"][0].tolist()
+        == plain
+    )
     with pytest.raises(ValueError, match="seeded rng"):
         encode_batch(tokenizer, [example], 256, split_words=0.5)
 
@@ -163,9 +189,15 @@ def test_a_resumed_run_gives_the_weights_of_an_uninterrupted_one(tmp_path: Path,
     assert not (tmp_path / "cut" / "model.safetensors").exists()
     records: list[dict] = []
     resumed = train(config, tmp_path / "cut", resources=resources, resume=True, on_log=records.append)
-    assert records[0] == {"event": "resume", "phase": phase, "step": step,
-                          "from": str(tmp_path / "cut" / "checkpoints" / f"{'step' if phase == 'one' else phase}-{step}")}
-    assert (tmp_path / "cut" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
+    assert records[0] == {
+        "event": "resume",
+        "phase": phase,
+        "step": step,
+        "from": str(tmp_path / "cut" / "checkpoints" / f"{'step' if phase == 'one' else phase}-{step}"),
+    }
+    assert (tmp_path / "cut" / "model.safetensors").read_bytes() == (
+        tmp_path / "whole" / "model.safetensors"
+    ).read_bytes()
     assert resumed["final_loss"] == whole["final_loss"]
     assert {name: p["steps"] for name, p in resumed["phases"].items()} == {"one": 6, "drill": 6, "everyday": 3}
     assert resumed["data"]["general_sentences"] == whole["data"]["general_sentences"]
@@ -178,8 +210,12 @@ def test_resume_refuses_a_checkpoint_of_other_settings_and_starts_when_there_is_
     with pytest.raises(Interrupted):
         train(config, tmp_path / "cut", resources=resources, on_log=_interrupt_at("one", 2))
     with pytest.raises(ValueError, match=r"other settings \(learning_rate\)"):
-        train(editor_config("tiny", steps=4, drill_steps=0, everyday_steps=0, learning_rate=0.01),
-              tmp_path / "cut", resources=resources, resume=True)
+        train(
+            editor_config("tiny", steps=4, drill_steps=0, everyday_steps=0, learning_rate=0.01),
+            tmp_path / "cut",
+            resources=resources,
+            resume=True,
+        )
     fresh = train(config, tmp_path / "fresh", resources=resources, resume=True)  # nothing to resume: a plain run
     assert fresh["phases"]["one"]["steps"] == 4 and "from" not in fresh["phases"]["one"]
     # a resume may change where and how often: threads, logging, checkpoints
@@ -193,12 +229,19 @@ def test_bf16_autocast_runs_the_gpu_code_path_and_cuda_needs_a_gpu(tmp_path: Pat
     import torch
 
     resources = load_resources(sources=("pydoc",))
-    card = train(editor_config("tiny", steps=3, drill_steps=0, everyday_steps=0, precision="bf16"), tmp_path / "bf16",
-                 resources=resources)
-    plain = train(editor_config("tiny", steps=3, drill_steps=0, everyday_steps=0), tmp_path / "fp32", resources=resources)
+    card = train(
+        editor_config("tiny", steps=3, drill_steps=0, everyday_steps=0, precision="bf16"),
+        tmp_path / "bf16",
+        resources=resources,
+    )
+    plain = train(
+        editor_config("tiny", steps=3, drill_steps=0, everyday_steps=0), tmp_path / "fp32", resources=resources
+    )
     assert (card["device"], card["autocast"], plain["autocast"]) == ("cpu", "bfloat16", None)
     assert math.isfinite(card["final_loss"])
-    assert (tmp_path / "bf16" / "model.safetensors").read_bytes() != (tmp_path / "fp32" / "model.safetensors").read_bytes()
+    assert (tmp_path / "bf16" / "model.safetensors").read_bytes() != (
+        tmp_path / "fp32" / "model.safetensors"
+    ).read_bytes()
     assert load_editor(str(tmp_path / "bf16")).model.dtype == torch.float32  # saved and shipped in float32
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="no GPU"):

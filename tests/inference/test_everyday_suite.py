@@ -55,7 +55,10 @@ def test_no_training_sentence_is_a_suite_sentence() -> None:
     assert len(team) > 1000
     folded = {" ".join(s.lower().replace(",", " ").split()) for s in suite}
     assert not any(" ".join(t.lower().replace(",", " ").split()) in folded for t in team)
-    assert usable("The runners reached the finish line, panting heavily") == "The runners reached the finish line, panting heavily."
+    assert (
+        usable("The runners reached the finish line, panting heavily")
+        == "The runners reached the finish line, panting heavily."
+    )
     assert usable("force out the air") is None  # a fragment, no capital
     assert usable("I recieve mail daily.") is None  # not every word is English
     with pytest.raises(ValueError, match="unknown general source"):

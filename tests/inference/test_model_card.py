@@ -6,7 +6,12 @@ from inference.model_card import CARD_FILE, read_model_card, write_model_card
 def test_a_card_reads_back_what_was_written(tmp_path):
     write_model_card(tmp_path, "Title", "Summary.", [("a", "1"), ("b", "2")], "cmd")
     card = read_model_card(str(tmp_path))
-    assert (card["title"], card["summary"], card["figures"], card["measured_with"]) == ("Title", "Summary.", [("a", "1"), ("b", "2")], "cmd")
+    assert (card["title"], card["summary"], card["figures"], card["measured_with"]) == (
+        "Title",
+        "Summary.",
+        [("a", "1"), ("b", "2")],
+        "cmd",
+    )
     assert "REDLINE_MODEL" in card["configure_help"]
 
 

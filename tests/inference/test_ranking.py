@@ -71,12 +71,24 @@ def test_the_reason_explains_the_score_in_one_sentence() -> None:
     tests = [1, 2, 3, 4, 5]
     table = {1: {1, 2, 3, 4}, 2: {1, 2, 3, 4}, 3: {1, 2, 3, 4}, 4: {5}, 5: set()}
     ranked = {r.candidate: r for r in rank_candidates(list(table), tests, _passes(table, tests), validated=set(tests))}
-    assert ranked[1].reason == "Passes 4 of 5 validated tests, the same ones as 2 other candidates: 3 candidates × 4 tests = 12."
-    assert ranked[4].reason == "Passes 1 of 5 validated tests, and no other candidate passes exactly these: 1 candidate × 1 test = 1."
+    assert (
+        ranked[1].reason
+        == "Passes 4 of 5 validated tests, the same ones as 2 other candidates: 3 candidates × 4 tests = 12."
+    )
+    assert (
+        ranked[4].reason
+        == "Passes 1 of 5 validated tests, and no other candidate passes exactly these: 1 candidate × 1 test = 1."
+    )
     assert ranked[5].reason == "Passes none of the 5 validated tests: score 0."
 
-    plain = {r.candidate: r for r in rank_candidates([1, 2], [1, 2, 3], _passes({1: {1, 2}, 2: {1, 2}}, [1, 2, 3]), rejected={3})}
-    assert plain[1].reason == "Passes all 2 tests (1 rejected test not counted), the same ones as 1 other candidate: 2 candidates × 2 tests = 4."
+    plain = {
+        r.candidate: r
+        for r in rank_candidates([1, 2], [1, 2, 3], _passes({1: {1, 2}, 2: {1, 2}}, [1, 2, 3]), rejected={3})
+    }
+    assert plain[1].reason == (
+        "Passes all 2 tests (1 rejected test not counted), "
+        "the same ones as 1 other candidate: 2 candidates × 2 tests = 4."
+    )
 
     some = {r.candidate: r for r in rank_candidates([1], [1, 2], {(1, 1): True}, validated={2})}
     assert some[1].reason == "Does not pass the one validated test (unvalidated tests do not count): score 0."

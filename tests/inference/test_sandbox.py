@@ -165,7 +165,9 @@ def test_without_isolation_it_refuses_unless_weak_mode_is_allowed(monkeypatch):
 
 HOSTILE = {
     "fork-bomb": "import os\nwhile True:\n    os.fork()",
-    "fork-bomb-that-ignores-errors": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+    "fork-bomb-that-ignores-errors": (
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    ),
     "memory-bomb": "blocks = []\nwhile True:\n    blocks.append(bytearray(10**7))",
     "one-huge-allocation": "x = bytearray(10**11)",
     "infinite-loop": "while True:\n    pass",
@@ -206,7 +208,9 @@ HOSTILE = {
     ),
     "use-an-inherited-fd": "import os\nos.write(LEAKED_FD, b'x')",
     "os-system": "import os\nassert os.system('touch ' + REPO + '/sandbox-escape.txt') == 0",
-    "subprocess-ls": "import subprocess\nassert 'work' in subprocess.run(['ls', '/'], capture_output=True, text=True).stdout",
+    "subprocess-ls": (
+        "import subprocess\nassert 'work' in subprocess.run(['ls', '/'], capture_output=True, text=True).stdout"
+    ),
     "kill-the-parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nassert False, 'survived'",
     "kill-the-worker": "import os, signal\nos.kill(WORKER_PID, signal.SIGKILL)",
     "killpg-the-worker": "import os, signal\nos.killpg(WORKER_PGID, signal.SIGKILL)",
@@ -269,8 +273,12 @@ def no_nobody_processes_within(seconds: float) -> bool:
 
 # The unshare fallback does not hide the host's filesystem: the programs that only bubblewrap
 # contains (BWRAP_ONLY) are run under bubblewrap alone.
-HOSTILE_CASES = [(isolation, name) for isolation in ("bwrap", "netns") for name in HOSTILE
-                 if isolation == "bwrap" or name not in BWRAP_ONLY]
+HOSTILE_CASES = [
+    (isolation, name)
+    for isolation in ("bwrap", "netns")
+    for name in HOSTILE
+    if isolation == "bwrap" or name not in BWRAP_ONLY
+]
 
 
 @pytest.mark.parametrize("isolation_name, name", HOSTILE_CASES)

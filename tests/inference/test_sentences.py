@@ -66,21 +66,34 @@ def test_empty_and_blank_text_have_no_sentences() -> None:
 
 def test_abbreviations_initials_and_times_stay_inside_their_sentence() -> None:
     assert sentences("Dr. Smith met Mr. Jones at 5 p.m. on Jan. 3. They talked.") == [
-        "Dr. Smith met Mr. Jones at 5 p.m. on Jan. 3.", "They talked."]
+        "Dr. Smith met Mr. Jones at 5 p.m. on Jan. 3.",
+        "They talked.",
+    ]
     assert sentences("J. K. Rowling wrote it. I read it.") == ["J. K. Rowling wrote it.", "I read it."]
     assert sentences("Open from 8 a.m. to 10 p.m. Monday through Friday. Closed Sundays.") == [
-        "Open from 8 a.m. to 10 p.m. Monday through Friday.", "Closed Sundays."]
+        "Open from 8 a.m. to 10 p.m. Monday through Friday.",
+        "Closed Sundays.",
+    ]
     assert sentences("Bring fruit, e.g. Apples or pears (approx. two kilos). Thanks.") == [
-        "Bring fruit, e.g. Apples or pears (approx. two kilos).", "Thanks."]
+        "Bring fruit, e.g. Apples or pears (approx. two kilos).",
+        "Thanks.",
+    ]
     assert sentences("See No. 5 in the list. No. That one.") == ["See No. 5 in the list.", "No.", "That one."]
 
 
 def test_abbreviations_that_can_end_a_sentence_do_before_a_capital() -> None:
     assert sentences("We left at 5 p.m. The next day was calm.") == ["We left at 5 p.m.", "The next day was calm."]
-    assert sentences("Pens, paper, etc. are in the cupboard. Ask Sam.") == ["Pens, paper, etc. are in the cupboard.", "Ask Sam."]
+    assert sentences("Pens, paper, etc. are in the cupboard. Ask Sam.") == [
+        "Pens, paper, etc. are in the cupboard.",
+        "Ask Sam.",
+    ]
     assert sentences("I work for Acme Inc. It is fine.") == ["I work for Acme Inc.", "It is fine."]
 
 
 def test_decimals_urls_and_addresses_do_not_split() -> None:
     text = "It costs $3.50 at 10.30 today. Visit www.example.com/a.b or write to sam@example.org. Bye."
-    assert sentences(text) == ["It costs $3.50 at 10.30 today.", "Visit www.example.com/a.b or write to sam@example.org.", "Bye."]
+    assert sentences(text) == [
+        "It costs $3.50 at 10.30 today.",
+        "Visit www.example.com/a.b or write to sam@example.org.",
+        "Bye.",
+    ]

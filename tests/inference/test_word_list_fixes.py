@@ -20,33 +20,43 @@ def test_words_no_list_has_get_the_nearest_words() -> None:
 
 def test_names_days_and_i_get_their_capitals() -> None:
     assert offered("we met in glasgow on friday and i said hello.") == {
-        "we": ("We",), "glasgow": ("Glasgow",), "friday": ("Friday",), "i": ("I",)}
+        "we": ("We",),
+        "glasgow": ("Glasgow",),
+        "friday": ("Friday",),
+        "i": ("I",),
+    }
     assert offered("The south of France.") == {}  # "south" is also written in lower case
 
 
-@pytest.mark.parametrize(("sentence", "wrong", "right"), [
-    ("You should of told me.", "of", "have"),
-    ("Their are two.", "Their", "There"),
-    ("I think its a shame.", "its", "it's"),
-    ("The team has it's own room.", "it's", "its"),
-    ("Your welcome to stay.", "Your", "You're"),
-    ("It is better then nothing.", "then", "than"),
-    ("She has already wrote it.", "wrote", "written"),
-    ("I ate a egg and an banana.", "a", "an"),
-    ("It was an unique day.", "an", "a"),
-])
+@pytest.mark.parametrize(
+    ("sentence", "wrong", "right"),
+    [
+        ("You should of told me.", "of", "have"),
+        ("Their are two.", "Their", "There"),
+        ("I think its a shame.", "its", "it's"),
+        ("The team has it's own room.", "it's", "its"),
+        ("Your welcome to stay.", "Your", "You're"),
+        ("It is better then nothing.", "then", "than"),
+        ("She has already wrote it.", "wrote", "written"),
+        ("I ate a egg and an banana.", "a", "an"),
+        ("It was an unique day.", "an", "a"),
+    ],
+)
 def test_sure_patterns_and_articles(sentence: str, wrong: str, right: str) -> None:
     assert offered(sentence)[wrong] == (right,)
 
 
-@pytest.mark.parametrize("sentence", [
-    "If a is negative then b must be integral.",  # a variable, not an article
-    "Send it to info@example.org by the 3rd.",  # addresses and numbers
-    "The resize step unmerges the rng.",  # a prefix and a list word; no vowel-less guesses either
-    "Call `frobnicate` with the rng.",
-    "Have you got a minute? I have got one.",  # "have got" is right
-    "It is an hour's drive, a one-off.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "If a is negative then b must be integral.",  # a variable, not an article
+        "Send it to info@example.org by the 3rd.",  # addresses and numbers
+        "The resize step unmerges the rng.",  # a prefix and a list word; no vowel-less guesses either
+        "Call `frobnicate` with the rng.",
+        "Have you got a minute? I have got one.",  # "have got" is right
+        "It is an hour's drive, a one-off.",
+    ],
+)
 def test_correct_text_and_jargon_are_left_alone(sentence: str) -> None:
     assert offered(sentence) == {}
 

@@ -16,7 +16,8 @@ def project_with(*roles: str):
 def make_comparisons(project, n: int, *, gold: bool = False, outputs: int = 2, prefix: str = "p") -> list[Comparison]:
     specs = [
         ComparisonSpec(
-            f"{prefix} prompt {i}", [OutputSpec(f"{prefix} output {i}/{j}", f"source {j}") for j in range(outputs)],
+            f"{prefix} prompt {i}",
+            [OutputSpec(f"{prefix} output {i}/{j}", f"source {j}") for j in range(outputs)],
             gold_choice=Choice.A_BETTER if gold and outputs == 2 else "",
             gold_ranking=list(range(outputs)) if gold and outputs > 2 else None,
         )

@@ -54,7 +54,9 @@ def test_every_comparison_gets_exactly_k_labels_when_annotators_pull_at_once():
     ghost = UserFactory(role="annotator")
     project.members.add(ghost)
     past = timezone.now() - timedelta(minutes=1)
-    Reservation.objects.bulk_create(Reservation(comparison=c, annotator=ghost, expires_at=past) for c in comparisons[:5])
+    Reservation.objects.bulk_create(
+        Reservation(comparison=c, annotator=ghost, expires_at=past) for c in comparisons[:5]
+    )
     labelled: dict[int, list[int]] = {}
 
     def annotate(user):
@@ -96,7 +98,7 @@ def test_simultaneous_pulls_never_hand_out_the_same_item_twice():
 @pytest.mark.django_db(transaction=True)
 def test_a_late_label_after_expiry_does_not_exceed_k():
     project, (slow, fast) = project_with("annotator", "annotator")
-    only, = make_comparisons(project, 1)
+    (only,) = make_comparisons(project, 1)
     assert services.next_item(user=slow, project=project).comparison_id == only.pk
     Reservation.objects.filter(annotator=slow).update(expires_at=timezone.now() - timedelta(seconds=1))
     results = {}

@@ -49,10 +49,18 @@ def test_coding_results_become_accepted_vs_rejected_candidates(team):
     project, admin, _, _ = team
     developer = admin
     version = ModelVersionFactory(kind=ModelVersion.Kind.CODER)
-    problem = Problem.objects.create(owner=developer, project=project, title="Add", statement="Add two numbers.", entry_point="add")
-    iteration = CodingIteration.objects.create(problem=problem, number=1, created_by=developer, model_version=version, status="ready")
-    good = CodeCandidate.objects.create(iteration=iteration, index=0, code="def add(a, b):\n    return a + b", normalized="g")
-    bad = CodeCandidate.objects.create(iteration=iteration, index=1, code="def add(a, b):\n    return a - b", normalized="b")
+    problem = Problem.objects.create(
+        owner=developer, project=project, title="Add", statement="Add two numbers.", entry_point="add"
+    )
+    iteration = CodingIteration.objects.create(
+        problem=problem, number=1, created_by=developer, model_version=version, status="ready"
+    )
+    good = CodeCandidate.objects.create(
+        iteration=iteration, index=0, code="def add(a, b):\n    return a + b", normalized="g"
+    )
+    bad = CodeCandidate.objects.create(
+        iteration=iteration, index=1, code="def add(a, b):\n    return a - b", normalized="b"
+    )
     CandidateDecision.objects.create(candidate=good, verdict="accept", decided_by=developer)
     CandidateDecision.objects.create(candidate=bad, verdict="reject", decided_by=developer)
     created = services.comparisons_derive(project=project, user=admin, source="coding")
@@ -80,7 +88,9 @@ def test_generation_goes_to_the_gpu_queue_on_commit(team, django_capture_on_comm
     project, admin, _, _ = team
     a, b = ModelVersionFactory(), ModelVersionFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = services.comparisons_generate(project=project, user=admin, prompts=["one", "two"], version_a=a, version_b=b)
+        job = services.comparisons_generate(
+            project=project, user=admin, prompts=["one", "two"], version_a=a, version_b=b
+        )
     assert len(callbacks) == 1 and job.status == "queued" and job.total == 2
     assert app.amqp.router.route({}, generate_comparisons.name)["queue"].name == "gpu"
     with pytest.raises(PreferenceError, match="two different versions"):
@@ -91,14 +101,23 @@ def test_generation_goes_to_the_gpu_queue_on_commit(team, django_capture_on_comm
         services.comparisons_generate(project=project, user=admin, prompts=["x"], version_a=a, samples=1)
 
 
-def test_sampling_two_versions_of_the_tiny_model_makes_comparisons(team, tiny_model_path, django_capture_on_commit_callbacks):
+def test_sampling_two_versions_of_the_tiny_model_makes_comparisons(
+    team, tiny_model_path, django_capture_on_commit_callbacks
+):
     project, admin, _, _ = team
     a = ModelVersion.objects.create(name="tiny-a", base_model=tiny_model_path)
     b = ModelVersion.objects.create(name="tiny-b", base_model=tiny_model_path)
     prompts = ["Fix grammatical errors in this sentence: The cat sat.", "Make this simpler: It were happy."]
     with django_capture_on_commit_callbacks(execute=False):
         job = services.comparisons_generate(project=project, user=admin, prompts=prompts, version_a=a, version_b=b)
-    run = {"job_id": job.pk, "project_id": project.pk, "user_id": admin.pk, "prompts": prompts, "version_ids": [a.pk, b.pk], "samples": 1}
+    run = {
+        "job_id": job.pk,
+        "project_id": project.pk,
+        "user_id": admin.pk,
+        "prompts": prompts,
+        "version_ids": [a.pk, b.pk],
+        "samples": 1,
+    }
     services.comparisons_generate_run(**run)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.error
@@ -120,15 +139,20 @@ def test_sampling_one_version_several_times(team, tiny_model_path, django_captur
     prompts = [f"Fix grammatical errors in this sentence: sentence number {i} were here." for i in range(3)]
     with django_capture_on_commit_callbacks(execute=False):
         job = services.comparisons_generate(project=project, user=admin, prompts=prompts, version_a=version, samples=3)
-    services.comparisons_generate_run(job_id=job.pk, project_id=project.pk, user_id=admin.pk, prompts=prompts,
-                                      version_ids=[version.pk], samples=3)
+    services.comparisons_generate_run(
+        job_id=job.pk, project_id=project.pk, user_id=admin.pk, prompts=prompts, version_ids=[version.pk], samples=3
+    )
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.done == job.total == 9
     made = Comparison.objects.filter(job=job)
     assert made.exists()
     for comparison in made:
         assert comparison.origin == "samples"
-        assert list(comparison.outputs.values_list("source", flat=True)) == ["tiny sample 1", "tiny sample 2", "tiny sample 3"]
+        assert list(comparison.outputs.values_list("source", flat=True)) == [
+            "tiny sample 1",
+            "tiny sample 2",
+            "tiny sample 3",
+        ]
 
 
 def test_a_model_that_cannot_load_fails_the_job_with_the_reason(team, django_capture_on_commit_callbacks):
@@ -136,8 +160,9 @@ def test_a_model_that_cannot_load_fails_the_job_with_the_reason(team, django_cap
     version = ModelVersionFactory(base_model="/nonexistent/model")
     with django_capture_on_commit_callbacks(execute=False):
         job = services.comparisons_generate(project=project, user=admin, prompts=["x"], version_a=version)
-    services.comparisons_generate_run(job_id=job.pk, project_id=project.pk, user_id=admin.pk, prompts=["x"],
-                                      version_ids=[version.pk], samples=2)
+    services.comparisons_generate_run(
+        job_id=job.pk, project_id=project.pk, user_id=admin.pk, prompts=["x"], version_ids=[version.pk], samples=2
+    )
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "no such local directory" in job.error
     assert not Comparison.objects.exists()

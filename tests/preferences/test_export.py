@@ -30,9 +30,11 @@ def labelled():
     """Five pairs labelled by three annotators, and one gold pair: 0 unanimous A, 1 two B of
     three, 2 majority tie, 3 majority both bad, 4 no single majority; the gold one unanimous B."""
     project, (admin, *annotators) = project_with("admin", "annotator", "annotator", "annotator")
-    services.queue_settings_save(project=project, user=admin, labels_per_comparison=3, gold_rate=0, reservation_seconds=600)
+    services.queue_settings_save(
+        project=project, user=admin, labels_per_comparison=3, gold_rate=0, reservation_seconds=600
+    )
     comparisons = make_comparisons(project, 5)
-    gold, = make_comparisons(project, 1, gold=True, prefix="gold")
+    (gold,) = make_comparisons(project, 1, gold=True, prefix="gold")
     votes = {
         0: ["a_much_better", "a_better", "a_better"],
         1: ["b_better", "b_much_better", "a_better"],
@@ -63,12 +65,24 @@ def test_records_follow_the_majority_and_the_filters(labelled):
     rows = list(preference_records(ExportFilters(project_id=project.pk)))
     assert [r["comparison_id"] for r in rows] == [comparisons[0].pk, comparisons[1].pk, gold.pk]
     first, second, gold_row = rows
-    assert (first["chosen"], first["rejected"], first["agreement"], first["labels"]) == ("p output 0/0", "p output 0/1", 1.0, 3)
-    assert (second["chosen"], second["rejected"], round(second["agreement"], 3)) == ("p output 1/1", "p output 1/0", 0.667)
+    assert (first["chosen"], first["rejected"], first["agreement"], first["labels"]) == (
+        "p output 0/0",
+        "p output 0/1",
+        1.0,
+        3,
+    )
+    assert (second["chosen"], second["rejected"], round(second["agreement"], 3)) == (
+        "p output 1/1",
+        "p output 1/0",
+        0.667,
+    )
     assert gold_row["is_gold"] and first["chosen_source"] == "source 0"
-    assert [r["comparison_id"] for r in preference_records(ExportFilters(project_id=project.pk, min_agreement=0.9))] == [
-        comparisons[0].pk, gold.pk]
-    assert gold.pk not in [r["comparison_id"] for r in preference_records(ExportFilters(project_id=project.pk, exclude_gold=True))]
+    assert [
+        r["comparison_id"] for r in preference_records(ExportFilters(project_id=project.pk, min_agreement=0.9))
+    ] == [comparisons[0].pk, gold.pk]
+    assert gold.pk not in [
+        r["comparison_id"] for r in preference_records(ExportFilters(project_id=project.pk, exclude_gold=True))
+    ]
     future = timezone.now() + timedelta(hours=1)
     assert list(preference_records(ExportFilters(project_id=project.pk, since=future))) == []
     assert len(list(preference_records(ExportFilters(project_id=project.pk, until=future)))) == 3
@@ -88,7 +102,9 @@ def test_jsonl_export_imports_again(labelled):
     rows = [json.loads(line) for line in lines]
     assert all(line.endswith("\n") for line in lines) and list(rows[0])[:3] == ["prompt", "chosen", "rejected"]
     target, (target_admin,) = project_with("admin")
-    created = comparisons_import(project=target, user=target_admin, filename="export.jsonl", data="".join(lines).encode())
+    created = comparisons_import(
+        project=target, user=target_admin, filename="export.jsonl", data="".join(lines).encode()
+    )
     assert len(created) == len(rows) == 2
     for row, comparison in zip(rows, Comparison.objects.filter(project=target).order_by("pk")):
         outputs = {o.text: o.source for o in comparison.outputs.all()}
@@ -149,7 +165,9 @@ def test_resolved_pairs_by_hand():
     pair = comparison_pair(2, votes, Vote("a_much_better"))
     assert (pair.chosen, pair.rejected, round(pair.agreement, 3), pair.resolved) == (0, 1, 0.333, True)
     assert comparison_pair(2, votes, Vote("both_bad")) is None  # resolved: neither is better
-    assert comparison_pair(2, votes, Vote("")).chosen == 1 and not comparison_pair(2, votes, None).resolved  # the majority
+    assert (
+        comparison_pair(2, votes, Vote("")).chosen == 1 and not comparison_pair(2, votes, None).resolved
+    )  # the majority
     ranked = comparison_pair(3, [Vote(ranking=[0, 1, 2])], Vote(ranking=[2, 0, 1]))
     assert (ranked.chosen, ranked.rejected, ranked.agreement) == (2, 1, 0.0)
 
@@ -164,11 +182,16 @@ def test_an_admins_resolution_overrides_the_majority_in_export_and_builder(label
     assert comparisons[0].pk not in records and tied.pk not in records
     assert (records[no_majority.pk]["chosen"], records[no_majority.pk]["resolved"]) == ("p output 4/1", True)
     assert records[gold.pk]["resolved"] is False
-    rows = {r.meta["comparison"]: r for r in dataset_rows("preferences", DatasetFilters(cutoff=timezone.now(), project_id=project.pk))}
+    rows = {
+        r.meta["comparison"]: r
+        for r in dataset_rows("preferences", DatasetFilters(cutoff=timezone.now(), project_id=project.pk))
+    }
     assert rows[no_majority.pk].chosen == "p output 4/1" and rows[no_majority.pk].meta["resolved"] is True
     assert comparisons[0].pk not in rows
     # Resolutions made after the cutoff do not reach a snapshot taken at it.
-    rows = {r.meta["comparison"] for r in dataset_rows("preferences", DatasetFilters(cutoff=before, project_id=project.pk))}
+    rows = {
+        r.meta["comparison"] for r in dataset_rows("preferences", DatasetFilters(cutoff=before, project_id=project.pk))
+    }
     assert comparisons[0].pk in rows and no_majority.pk not in rows
     # Clearing a resolution is history too: a snapshot at a cutoff in between still sees it.
     resolved_tie = timezone.now()
@@ -176,9 +199,15 @@ def test_an_admins_resolution_overrides_the_majority_in_export_and_builder(label
     comparisons[0].refresh_from_db()
     assert not comparisons[0].is_resolved
     assert list(comparisons[0].resolutions.values_list("choice", flat=True)) == ["tie", ""]
-    rows = {r.meta["comparison"] for r in dataset_rows("preferences", DatasetFilters(cutoff=resolved_tie, project_id=project.pk))}
+    rows = {
+        r.meta["comparison"]
+        for r in dataset_rows("preferences", DatasetFilters(cutoff=resolved_tie, project_id=project.pk))
+    }
     assert comparisons[0].pk not in rows
-    rows = {r.meta["comparison"] for r in dataset_rows("preferences", DatasetFilters(cutoff=timezone.now(), project_id=project.pk))}
+    rows = {
+        r.meta["comparison"]
+        for r in dataset_rows("preferences", DatasetFilters(cutoff=timezone.now(), project_id=project.pk))
+    }
     assert comparisons[0].pk in rows
     with pytest.raises(PreferenceError, match="takes a choice"):
         services.comparison_resolve(user=admin, comparison=tied, ranking=[1, 0])
@@ -191,10 +220,24 @@ def test_the_export_command_writes_parquet_and_jsonl(labelled, tmp_path):
     from django.core.management import CommandError, call_command
 
     project = labelled[0]
-    call_command("export_preferences", "--project", str(project.pk), "--out", str(tmp_path / "p.parquet"), "--exclude-gold")
-    loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "p.parquet"), split="train", cache_dir=str(tmp_path / "c"))
+    call_command(
+        "export_preferences", "--project", str(project.pk), "--out", str(tmp_path / "p.parquet"), "--exclude-gold"
+    )
+    loaded = datasets.load_dataset(
+        "parquet", data_files=str(tmp_path / "p.parquet"), split="train", cache_dir=str(tmp_path / "c")
+    )
     assert loaded.num_rows == 2
-    call_command("export_preferences", "--project", str(project.pk), "--out", str(tmp_path / "p.jsonl"), "--min-agreement", "0.9")
+    call_command(
+        "export_preferences", "--project", str(project.pk), "--out", str(tmp_path / "p.jsonl"), "--min-agreement", "0.9"
+    )
     assert len((tmp_path / "p.jsonl").read_text().splitlines()) == 2  # the unanimous pair and the gold one
     with pytest.raises(CommandError, match="not a date"):
-        call_command("export_preferences", "--project", str(project.pk), "--out", str(tmp_path / "x.jsonl"), "--since", "yesterday")
+        call_command(
+            "export_preferences",
+            "--project",
+            str(project.pk),
+            "--out",
+            str(tmp_path / "x.jsonl"),
+            "--since",
+            "yesterday",
+        )

@@ -56,7 +56,9 @@ def test_trl_rows_as_gold_take_chosen_as_the_answer(setup):
 
 def test_csv_with_three_responses_and_optional_trailing_ones(setup):
     project, admin, _ = setup
-    data = "prompt,response_a,response_b,response_c,source_a\n\"Hi, there\",one,two,three,m1\nSecond,x,y,,m2\n".encode("utf-8-sig")
+    data = 'prompt,response_a,response_b,response_c,source_a\n"Hi, there",one,two,three,m1\nSecond,x,y,,m2\n'.encode(
+        "utf-8-sig"
+    )
     comparisons_import(project=project, user=admin, filename="set.CSV", data=data)
     first, second = Comparison.objects.order_by("pk")
     assert first.prompt == "Hi, there"
@@ -69,18 +71,37 @@ def test_csv_with_three_responses_and_optional_trailing_ones(setup):
     "filename, data, message",
     [
         ("bad.jsonl", jsonl({"prompt": "a", "responses": ["x", "y"]}, "{not json"), "line 2: not valid JSON"),
-        ("bad.jsonl", jsonl({"prompt": "a", "responses": ["only one"]}), "line 1: a comparison needs 2 to 10 outputs; found 1"),
-        ("bad.jsonl", jsonl({"prompt": "a", "responses": ["x", "y"]}, {"prompt": "b", "responses": ["same", "same"]}),
-         "line 2: outputs A and B are the same text"),
+        (
+            "bad.jsonl",
+            jsonl({"prompt": "a", "responses": ["only one"]}),
+            "line 1: a comparison needs 2 to 10 outputs; found 1",
+        ),
+        (
+            "bad.jsonl",
+            jsonl({"prompt": "a", "responses": ["x", "y"]}, {"prompt": "b", "responses": ["same", "same"]}),
+            "line 2: outputs A and B are the same text",
+        ),
         ("bad.jsonl", jsonl({"responses": ["x", "y"]}), "line 1: 'prompt' is missing"),
         ("bad.jsonl", jsonl({"prompt": "a", "chosen": "x"}), "line 1: 'rejected' is missing"),
         ("bad.jsonl", jsonl({"prompt": "a", "answer": "x"}), "line 1: needs 'responses'"),
-        ("bad.jsonl", jsonl({"prompt": "a", "responses": ["x", "y"], "gold_choice": "a_best"}), "line 1: unknown choice 'a_best'"),
+        (
+            "bad.jsonl",
+            jsonl({"prompt": "a", "responses": ["x", "y"], "gold_choice": "a_best"}),
+            "line 1: unknown choice 'a_best'",
+        ),
         ("bad.jsonl", jsonl({"prompt": " ", "responses": ["x", "y"]}), "line 1: the prompt is empty"),
         ("bad.jsonl", jsonl([1, 2]), "line 1: expected a JSON object"),
-        ("bad.csv", b"prompt,response_a\nx,y\n", "line 1: the header needs the columns prompt, response_a and response_b; response_b missing"),
+        (
+            "bad.csv",
+            b"prompt,response_a\nx,y\n",
+            "line 1: the header needs the columns prompt, response_a and response_b; response_b missing",
+        ),
         ("bad.csv", b"prompt,response_a,response_b\nok,x,y\nbad,x,\n", "line 3: output B is empty"),
-        ("bad.csv", b"prompt,response_a,response_b,response_c,response_d\nbad,x,y,,z\n", "line 2: response_c is empty but a later"),
+        (
+            "bad.csv",
+            b"prompt,response_a,response_b,response_c,response_d\nbad,x,y,,z\n",
+            "line 2: response_c is empty but a later",
+        ),
         ("bad.csv", b"prompt,response_a,response_b\nbad,x\n", "line 2: 2 fields where the header has 3"),
         ("bad.csv", "prompt,response_a,response_b\nb\xe4d,x,y\n".encode("latin-1"), "bad.csv is not UTF-8 text"),
         ("bad.txt", b"prompt,response_a,response_b\n", "use a .jsonl or .csv file"),
@@ -107,5 +128,7 @@ def test_problems_are_listed_up_to_five(setup):
 def test_only_admins_import(setup):
     project, _, annotator = setup
     with pytest.raises(PreferenceForbidden):
-        comparisons_import(project=project, user=annotator, filename="x.jsonl", data=jsonl({"prompt": "a", "responses": ["x", "y"]}))
+        comparisons_import(
+            project=project, user=annotator, filename="x.jsonl", data=jsonl({"prompt": "a", "responses": ["x", "y"]})
+        )
     assert not Comparison.objects.exists()

@@ -53,7 +53,7 @@ def test_the_same_item_comes_back_until_labelled_then_the_next(team):
 def test_k_labels_per_comparison_counting_live_reservations(team):
     project, (a, b, c, _) = team
     QueueSettings.objects.create(project=project, labels_per_comparison=2)
-    only, = make_comparisons(project, 1)
+    (only,) = make_comparisons(project, 1)
     assert pull(a, project) == only
     assert pull(b, project) == only  # k = 2: a's reservation leaves room for one more
     assert pull(c, project) is None  # a's and b's reservations fill it
@@ -67,7 +67,7 @@ def test_k_labels_per_comparison_counting_live_reservations(team):
 
 def test_an_expired_reservation_is_free_again(team):
     project, (a, b, *_) = team
-    only, = make_comparisons(project, 1)
+    (only,) = make_comparisons(project, 1)
     assert pull(a, project) == only
     assert pull(b, project) is None
     Reservation.objects.filter(annotator=a).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -101,7 +101,7 @@ def test_skipped_items_never_come_back_to_that_annotator_but_do_to_others(team):
 
 def test_change_writes_history_and_the_same_label_again_writes_nothing(team):
     project, (a, *_) = team
-    only, = make_comparisons(project, 1)
+    (only,) = make_comparisons(project, 1)
     label = services.label_record(user=a, comparison=only, choice="a_better")
     services.label_record(user=a, comparison=only, choice="a_better")
     changed = services.label_record(user=a, comparison=only, choice="b_much_better", rationale="B is right")
@@ -119,7 +119,10 @@ def test_undo_removes_the_last_label_keeps_history_and_gives_the_item_back(team)
     reservation = services.label_undo(user=a, project=project)
     assert reservation.comparison == second
     assert not PreferenceLabel.objects.filter(annotator=a, comparison=second).exists()
-    assert list(LabelChange.objects.filter(comparison=second).values_list("action", "choice")) == [("created", "tie"), ("undone", "tie")]
+    assert list(LabelChange.objects.filter(comparison=second).values_list("action", "choice")) == [
+        ("created", "tie"),
+        ("undone", "tie"),
+    ]
     assert pull(a, project) == second  # the undone one returns first
     assert not Reservation.objects.filter(annotator=a, comparison=third).exists()  # third went back to the pool
     assert services.label_undo(user=a, project=project).comparison == first
@@ -154,8 +157,8 @@ def test_gold_slots_are_deterministic_and_near_the_rate():
 
 def test_rankings_for_three_outputs_and_choices_for_pairs(team):
     project, (a, *_) = team
-    triple, = make_comparisons(project, 1, outputs=3)
-    pair, = make_comparisons(project, 1, prefix="pair")
+    (triple,) = make_comparisons(project, 1, outputs=3)
+    (pair,) = make_comparisons(project, 1, prefix="pair")
     with pytest.raises(PreferenceError, match="takes a ranking"):
         services.label_record(user=a, comparison=triple, choice="a_better")
     with pytest.raises(PreferenceError, match="each output index 0..2 once"):

@@ -64,9 +64,11 @@ def logged_in(user) -> Client:
 
 def test_every_screen_needs_a_login(team, client):
     project, *_ = team
-    comparison, = make_comparisons(project, 1)
+    (comparison,) = make_comparisons(project, 1)
     for url in (
-        reverse("preferences:label_projects"), label_url(project), reverse("preferences:quality_projects"),
+        reverse("preferences:label_projects"),
+        label_url(project),
+        reverse("preferences:quality_projects"),
         reverse("preferences:quality", args=[project.pk]),
     ):
         response = client.get(url)
@@ -78,7 +80,7 @@ def test_every_screen_needs_a_login(team, client):
 
 def test_roles_and_membership(team):
     project, annotator, admin = team
-    comparison, = make_comparisons(project, 1)
+    (comparison,) = make_comparisons(project, 1)
     writer = UserFactory(role="writer")
     project.members.add(writer)
     outsider = UserFactory(role="annotator")
@@ -116,7 +118,7 @@ def test_label_picker_lists_only_the_annotators_projects(team):
 
 def test_posts_need_the_csrf_token(team):
     project, annotator, _ = team
-    comparison, = make_comparisons(project, 1)
+    (comparison,) = make_comparisons(project, 1)
     client = Client(enforce_csrf_checks=True)
     client.force_login(annotator)
     page = client.get(label_url(project)).content.decode()
@@ -133,11 +135,18 @@ def test_posts_need_the_csrf_token(team):
 
 def test_labelling_is_blind_and_escapes_model_text(team):
     project, annotator, admin = team
-    services.queue_settings_save(project=project, user=admin, labels_per_comparison=1, gold_rate=1, reservation_seconds=600)
+    services.queue_settings_save(
+        project=project, user=admin, labels_per_comparison=1, gold_rate=1, reservation_seconds=600
+    )
     version = ModelVersionFactory(name="secret-version-7")
     spec = ComparisonSpec(
-        "Fix <b>this</b> prompt", [OutputSpec("<script>alert(1)</script> one", "source-alpha", version.pk), OutputSpec("plain two", "source-beta")],
-        gold_choice="a_better", meta={"note": "meta-hidden"},
+        "Fix <b>this</b> prompt",
+        [
+            OutputSpec("<script>alert(1)</script> one", "source-alpha", version.pk),
+            OutputSpec("plain two", "source-beta"),
+        ],
+        gold_choice="a_better",
+        meta={"note": "meta-hidden"},
     )
     comparisons_store(project=project, user=None, origin=Comparison.Origin.IMPORT, specs=[spec])
     page = logged_in(annotator).get(label_url(project)).content.decode()
@@ -152,7 +161,10 @@ def test_outputs_show_their_word_differences():
     left, right = diff_segments("The cat sat on the mat.", "A cat sat on a red mat.")
     assert [t for t, differs in left if differs] == ["The", "the"]
     assert [t for t, differs in right if differs] == ["A", "a red"]
-    assert "".join(t for t, _ in left) == "The cat sat on the mat." and "".join(t for t, _ in right) == "A cat sat on a red mat."
+    assert (
+        "".join(t for t, _ in left) == "The cat sat on the mat."
+        and "".join(t for t, _ in right) == "A cat sat on a red mat."
+    )
     three = shown_outputs(["x y z", "x q z", "x y w"])
     assert [o.letter for o in three] == ["A", "B", "C"] and [o.number for o in three] == [1, 2, 3]
     assert [t for t, d in three[2].segments if d] == ["w"]
@@ -160,11 +172,25 @@ def test_outputs_show_their_word_differences():
 
 def test_the_page_marks_differences_and_shows_the_keys(team):
     project, annotator, _ = team
-    comparisons_store(project=project, user=None, origin="import", specs=[ComparisonSpec("p", [OutputSpec("the old cat"), OutputSpec("the new cat")])])
+    comparisons_store(
+        project=project,
+        user=None,
+        origin="import",
+        specs=[ComparisonSpec("p", [OutputSpec("the old cat"), OutputSpec("the new cat")])],
+    )
     page = logged_in(annotator).get(label_url(project)).content.decode()
     assert '<mark class="diff">old</mark>' in page and '<mark class="diff">new</mark>' in page
-    for key, choice in (("1", "a_much_better"), ("2", "a_better"), ("3", "tie"), ("4", "b_better"), ("5", "b_much_better"), ("0", "both_bad")):
-        assert re.search(rf'<button type="submit" name="choice" value="{choice}" data-key="{key}"[^>]*><kbd>{key}</kbd>', page)
+    for key, choice in (
+        ("1", "a_much_better"),
+        ("2", "a_better"),
+        ("3", "tie"),
+        ("4", "b_better"),
+        ("5", "b_much_better"),
+        ("0", "both_bad"),
+    ):
+        assert re.search(
+            rf'<button type="submit" name="choice" value="{choice}" data-key="{key}"[^>]*><kbd>{key}</kbd>', page
+        )
     assert 'id="skip-button"><kbd>s</kbd>' in page
     assert 'id="seconds"' in page and "preferences.js" in page
     assert 'data-mode="pair"' in page
@@ -172,7 +198,7 @@ def test_the_page_marks_differences_and_shows_the_keys(team):
 
 def test_a_ranking_screen_for_three_outputs(team):
     project, annotator, _ = team
-    comparison, = make_comparisons(project, 1, outputs=3)
+    (comparison,) = make_comparisons(project, 1, outputs=3)
     client = logged_in(annotator)
     page = client.get(label_url(project)).content.decode()
     assert 'data-mode="ranking"' in page and 'data-outputs="3"' in page
@@ -191,7 +217,9 @@ def test_a_label_answers_with_the_next_item_and_updates_progress(team):
     assert shown_comparison(page) == first.pk
     assert (count(page, "today"), count(page, "labelled"), count(page, "left")) == (0, 0, 3)
 
-    response = client.post(submit_url(project, first), {"choice": "b_better", "rationale": "clearer", "seconds": "2.5"}, **HTMX)
+    response = client.post(
+        submit_url(project, first), {"choice": "b_better", "rationale": "clearer", "seconds": "2.5"}, **HTMX
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" not in body  # the fragment only
@@ -232,7 +260,7 @@ def test_time_spent_is_checked_on_the_server(team):
 
 def test_a_label_without_a_choice_or_a_bad_one_is_refused(team):
     project, annotator, _ = team
-    first, = make_comparisons(project, 1)
+    (first,) = make_comparisons(project, 1)
     client = logged_in(annotator)
     assert client.post(submit_url(project, first), {}, **HTMX).status_code == 400
     assert client.post(submit_url(project, first), {"choice": "best"}, **HTMX).status_code == 400
@@ -296,9 +324,13 @@ def disputed(team):
     project, annotator, admin = team
     second = UserFactory(role="annotator")
     project.members.add(second)
-    services.queue_settings_save(project=project, user=admin, labels_per_comparison=2, gold_rate=0, reservation_seconds=600)
+    services.queue_settings_save(
+        project=project, user=admin, labels_per_comparison=2, gold_rate=0, reservation_seconds=600
+    )
     comparisons = make_comparisons(project, 3)
-    for comparison, (one, two) in zip(comparisons, (("a_better", "a_much_better"), ("a_better", "b_better"), ("tie", "both_bad"))):
+    for comparison, (one, two) in zip(
+        comparisons, (("a_better", "a_much_better"), ("a_better", "b_better"), ("tie", "both_bad"))
+    ):
         services.label_record(user=annotator, comparison=comparison, choice=one, rationale="mine")
         services.label_record(user=second, comparison=comparison, choice=two, rationale="theirs")
     return project, admin, comparisons
@@ -306,22 +338,32 @@ def disputed(team):
 
 def test_quality_screen_shows_agreement_figures(disputed):
     project, admin, _ = disputed
-    gold, = make_comparisons(project, 1, gold=True, prefix="gold")  # gold answer: A better
+    (gold,) = make_comparisons(project, 1, gold=True, prefix="gold")  # gold answer: A better
     annotators = list(project.members.filter(groups__name="annotator").order_by("pk"))
     services.label_record(user=annotators[0], comparison=gold, choice="a_much_better")
     services.label_record(user=annotators[1], comparison=gold, choice="b_better")
     page = logged_in(admin).get(reverse("preferences:quality", args=[project.pk]), {"min_common": 2}).content.decode()
 
-    records = [(l.annotator_id, l.comparison_id, {"a_much_better": -2, "a_better": -1, "tie": 0, "b_better": 1, "b_much_better": 2, "both_bad": "both_bad"}[l.choice])
-               for l in PreferenceLabel.objects.filter(comparison__project=project)]
-    ordinal = agreement.krippendorff_alpha(agreement.units_from_labels([r for r in records if r[2] != "both_bad"]), "ordinal")
+    records = [
+        (
+            l.annotator_id,
+            l.comparison_id,
+            {"a_much_better": -2, "a_better": -1, "tie": 0, "b_better": 1, "b_much_better": 2, "both_bad": "both_bad"}[
+                l.choice
+            ],
+        )
+        for l in PreferenceLabel.objects.filter(comparison__project=project)
+    ]
+    ordinal = agreement.krippendorff_alpha(
+        agreement.units_from_labels([r for r in records if r[2] != "both_bad"]), "ordinal"
+    )
     nominal = agreement.krippendorff_alpha(agreement.units_from_labels(records), "nominal")
     assert f'id="alpha-ordinal">{ordinal:.3f}<' in page
     assert f'id="alpha-nominal">{nominal:.3f}<' in page
-    kappa, = agreement.pairwise_kappa(records, min_common=2)
+    (kappa,) = agreement.pairwise_kappa(records, min_common=2)
     assert f'<td class="num kappa">{kappa.kappa:.3f}</td>' in page
     first_row = re.search(rf'id="annotator-{annotators[0].pk}">(.*?)</tr>', page, re.DOTALL).group(1)
-    assert "1 of 1" in first_row and "100.0%" in first_row and "<td class=\"num\">4</td>" in first_row
+    assert "1 of 1" in first_row and "100.0%" in first_row and '<td class="num">4</td>' in first_row
     second_row = re.search(rf'id="annotator-{annotators[1].pk}">(.*?)</tr>', page, re.DOTALL).group(1)
     assert "0 of 1" in second_row and "0.0%" in second_row
     assert 'id="labels-per-day"' in page  # the chart
@@ -343,14 +385,18 @@ def test_an_admin_resolves_a_disagreement_and_the_export_uses_it(disputed):
     project, admin, (agreed, split, tie_vs_bad) = disputed
     client = logged_in(admin)
     resolve = reverse("preferences:resolve", args=[project.pk, split.pk])
-    assert not [r for r in preference_records(ExportFilters(project.pk)) if r["comparison_id"] == split.pk]  # no majority
+    assert not [
+        r for r in preference_records(ExportFilters(project.pk)) if r["comparison_id"] == split.pk
+    ]  # no majority
 
     response = client.post(resolve, {"choice": "b_much_better"}, **HTMX)
     assert response.status_code == 200
     assert 'data-resolved="true"' in response.content.decode() and "B is much better" in response.content.decode()
     split.refresh_from_db()
     assert (split.resolved_choice, split.resolved_by, split.resolved_at is not None) == ("b_much_better", admin, True)
-    record, = [r for r in preference_records(ExportFilters(project.pk, min_agreement=0.9)) if r["comparison_id"] == split.pk]
+    (record,) = [
+        r for r in preference_records(ExportFilters(project.pk, min_agreement=0.9)) if r["comparison_id"] == split.pk
+    ]
     assert (record["chosen"], record["rejected"], record["resolved"]) == ("p output 1/1", "p output 1/0", True)
 
     # Resolved ones leave the open list; "show resolved too" brings them back.
@@ -386,13 +432,22 @@ def test_version_win_rates_on_the_page_match_agreement(team):
     project, annotator, admin = team
     others = [UserFactory(role="annotator") for _ in range(4)]
     project.members.add(*others)
-    services.queue_settings_save(project=project, user=admin, labels_per_comparison=5, gold_rate=0, reservation_seconds=600)
-    x, y, z = ModelVersionFactory(name="alpha <v1>"), ModelVersionFactory(name="beta"), ModelVersionFactory(name="gamma")
+    services.queue_settings_save(
+        project=project, user=admin, labels_per_comparison=5, gold_rate=0, reservation_seconds=600
+    )
+    x, y, z = (
+        ModelVersionFactory(name="alpha <v1>"),
+        ModelVersionFactory(name="beta"),
+        ModelVersionFactory(name="gamma"),
+    )
     specs = [
-        ComparisonSpec(f"prompt {i}", [OutputSpec(f"x says {i}", "x", x.pk), OutputSpec(f"y says {i}", "y", y.pk)]) for i in range(2)
+        ComparisonSpec(f"prompt {i}", [OutputSpec(f"x says {i}", "x", x.pk), OutputSpec(f"y says {i}", "y", y.pk)])
+        for i in range(2)
     ] + [
         ComparisonSpec("prompt swapped", [OutputSpec("y first", "y", y.pk), OutputSpec("x second", "x", x.pk)]),
-        ComparisonSpec("three", [OutputSpec("z one", "z", z.pk), OutputSpec("x two", "x", x.pk), OutputSpec("y three", "y", y.pk)]),
+        ComparisonSpec(
+            "three", [OutputSpec("z one", "z", z.pk), OutputSpec("x two", "x", x.pk), OutputSpec("y three", "y", y.pk)]
+        ),
     ]
     c0, c1, swapped, three = comparisons_store(project=project, user=None, origin="versions", specs=specs)
     people = [annotator, *others]
@@ -415,7 +470,9 @@ def test_version_win_rates_on_the_page_match_agreement(team):
     assert 'id="win-rate-plot"' in page and page.count('class="win-row') == 3  # x-y, x-z, y-z
 
     # The other way round: 1 - the rate, the interval mirrored.
-    flipped = agreement.win_rate([{"win": "loss", "loss": "win"}.get(o, o) for o in expected_outcomes], n_boot=2000, seed=0)
+    flipped = agreement.win_rate(
+        [{"win": "loss", "loss": "win"}.get(o, o) for o in expected_outcomes], n_boot=2000, seed=0
+    )
     page = logged_in(admin).get(url, {"x": y.pk, "y": x.pk, "fragment": "versions"}, **HTMX).content.decode()
     assert "<html" not in page and 'id="versions"' in page
     assert f'id="win-rate-value">{flipped.rate * 100:.1f}%<' in page

@@ -72,10 +72,15 @@ def test_promoting_the_active_version_or_a_reward_model_is_refused(admin_user):
 
 @pytest.mark.django_db
 def test_evaluations_compare_on_the_first_figure_both_versions_have():
-    new, old = SimpleNamespace(metrics={"predicted_acceptance": 0.8, "preference_accuracy": 0.4}), SimpleNamespace(metrics={"preference_accuracy": 0.6})
+    new, old = (
+        SimpleNamespace(metrics={"predicted_acceptance": 0.8, "preference_accuracy": 0.4}),
+        SimpleNamespace(metrics={"preference_accuracy": 0.6}),
+    )
     better, why = evaluation_compare(new, old)
     assert (better, why) == (False, "preference accuracy 0.400 does not beat the active version's 0.600")
-    better, why = evaluation_compare(SimpleNamespace(metrics={"predicted_acceptance": 0.8}), SimpleNamespace(metrics={"predicted_acceptance": 0.5}))
+    better, why = evaluation_compare(
+        SimpleNamespace(metrics={"predicted_acceptance": 0.8}), SimpleNamespace(metrics={"predicted_acceptance": 0.5})
+    )
     assert better and "0.800 beats" in why
     assert evaluation_compare(new, None)[0] is False
 

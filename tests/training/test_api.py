@@ -111,13 +111,25 @@ def test_an_admin_session_reads_too(client, admin_user, queued_run):
 
 def test_an_admin_starts_a_run_on_a_new_snapshot(api, admin_user, decided, django_capture_on_commit_callbacks):
     body = start(
-        api, django_capture_on_commit_callbacks,
-        {"method": "dpo", "finetune": "lora", "settings": {"max_steps": 3, "beta": 0.2}, "held_out_percent": 0,
-         "promote_if_better": True},
+        api,
+        django_capture_on_commit_callbacks,
+        {
+            "method": "dpo",
+            "finetune": "lora",
+            "settings": {"max_steps": 3, "beta": 0.2},
+            "held_out_percent": 0,
+            "promote_if_better": True,
+        },
     )
     run = TrainingRun.objects.get()
     assert body["id"] == run.pk and body["status"] == "queued" and body["percent"] == 0 and body["version"] is None
-    assert (run.method, run.finetune, run.trigger, run.promote_if_better, run.created_by) == ("dpo", "lora", "api", True, admin_user)
+    assert (run.method, run.finetune, run.trigger, run.promote_if_better, run.created_by) == (
+        "dpo",
+        "lora",
+        "api",
+        True,
+        admin_user,
+    )
     assert run.hyperparameters["max_steps"] == 3 and run.hyperparameters["beta"] == 0.2
     assert body["hyperparameters"] == run.hyperparameters
     assert run.base_version == model_version_active() and body["base_version"] == run.base_version_id
@@ -125,12 +137,19 @@ def test_an_admin_starts_a_run_on_a_new_snapshot(api, admin_user, decided, djang
     # The snapshot it froze: both decided sentences, one of them a pair, all for training.
     snapshot = DatasetSnapshot.objects.get()
     assert body["snapshot"] == snapshot.pk == run.snapshot_id
-    assert (snapshot.row_count, snapshot.held_out_count, snapshot.sources, snapshot.created_by) == (2, 0, ["writing"], admin_user)
+    assert (snapshot.row_count, snapshot.held_out_count, snapshot.sources, snapshot.created_by) == (
+        2,
+        0,
+        ["writing"],
+        admin_user,
+    )
     assert snapshot.counts == {"writing": {"train": 2, "held_out": 0, "pairs": 1}}
 
 
 def test_a_run_on_an_existing_snapshot_freezes_nothing_new(api, snapshot, django_capture_on_commit_callbacks):
-    body = start(api, django_capture_on_commit_callbacks, {"method": "reward", "finetune": "full", "snapshot": snapshot.pk})
+    body = start(
+        api, django_capture_on_commit_callbacks, {"method": "reward", "finetune": "full", "snapshot": snapshot.pk}
+    )
     assert body["snapshot"] == snapshot.pk and body["finetune"] == "full" and body["method"] == "reward"
     assert DatasetSnapshot.objects.count() == 1
 
@@ -153,7 +172,9 @@ def test_the_same_request_token_gives_one_run(api, decided, django_capture_on_co
         (["accept", "reject"], {"method": "sft", "sources": ["nowhere"]}, "Unknown source 'nowhere'"),
     ],
 )
-def test_a_refused_start_is_a_400_and_creates_nothing(api, review, writer, verdicts, body, message, django_capture_on_commit_callbacks):
+def test_a_refused_start_is_a_400_and_creates_nothing(
+    api, review, writer, verdicts, body, message, django_capture_on_commit_callbacks
+):
     if verdicts:
         decide(review, writer, verdicts)
     response = start(api, django_capture_on_commit_callbacks, body, expect=400)
@@ -164,20 +185,30 @@ def test_a_refused_start_is_a_400_and_creates_nothing(api, review, writer, verdi
 def test_bad_input_is_a_400_naming_the_field(api, decided, django_capture_on_commit_callbacks):
     response = start(api, django_capture_on_commit_callbacks, {"method": "ppo", "snapshot": 999999}, expect=400)
     assert set(response) == {"method", "snapshot"}
-    inside = start(api, django_capture_on_commit_callbacks, {"method": "sft", "settings": {"finetune": "full"}}, expect=400)
+    inside = start(
+        api, django_capture_on_commit_callbacks, {"method": "sft", "settings": {"finetune": "full"}}, expect=400
+    )
     assert "settings" in inside
     assert not TrainingRun.objects.exists()
 
 
 def test_run_detail_has_progress_and_the_logged_curve(api, queued_run):
     TrainingPoint.objects.bulk_create(
-        [TrainingPoint(run=queued_run, step=s, name=n, value=v) for s, n, v in
-         [(2, "loss", 1.5), (1, "loss", 2.5), (1, "learning_rate", 0.01), (2, "learning_rate", 0.005)]]
+        [
+            TrainingPoint(run=queued_run, step=s, name=n, value=v)
+            for s, n, v in [(2, "loss", 1.5), (1, "loss", 2.5), (1, "learning_rate", 0.01), (2, "learning_rate", 0.005)]
+        ]
     )
     TrainingRun.objects.filter(pk=queued_run.pk).update(step=2, total_steps=8, eta_seconds=12.5, device="cpu fp32")
     body = api.get(f"/api/training/runs/{queued_run.pk}/").json()
     assert body["points"] == {"loss": [[1, 2.5], [2, 1.5]], "learning_rate": [[1, 0.01], [2, 0.005]]}
-    assert (body["step"], body["total_steps"], body["percent"], body["eta_seconds"], body["device"]) == (2, 8, 25, 12.5, "cpu fp32")
+    assert (body["step"], body["total_steps"], body["percent"], body["eta_seconds"], body["device"]) == (
+        2,
+        8,
+        25,
+        12.5,
+        "cpu fp32",
+    )
     assert body["snapshot"] == queued_run.snapshot_id and body["error"] == "" and body["metrics"] == {}
     assert api.get("/api/training/runs/999999/").status_code == 404
 
@@ -193,7 +224,10 @@ def test_a_run_whose_worker_died_reads_as_failed(api, queued_run):
 
 
 def test_runs_are_listed_newest_first_and_paginated(api, snapshot, django_capture_on_commit_callbacks):
-    ids = [start(api, django_capture_on_commit_callbacks, {"method": "sft", "snapshot": snapshot.pk})["id"] for _ in range(3)]
+    ids = [
+        start(api, django_capture_on_commit_callbacks, {"method": "sft", "snapshot": snapshot.pk})["id"]
+        for _ in range(3)
+    ]
     body = api.get("/api/training/runs/?limit=2").json()
     assert body["count"] == 3 and [r["id"] for r in body["results"]] == ids[::-1][:2] and body["next"]
 
@@ -205,7 +239,9 @@ def test_cancel_a_queued_run_then_there_is_nothing_to_cancel(api, admin_user, qu
     assert queued_run.status == "cancelled" and queued_run.finished_at is not None
     assert f"Cancelled by {admin_user.username}" in queued_run.log and queued_run.job.status == "failed"
     again = api.post(f"/api/training/runs/{queued_run.pk}/cancel/")
-    assert again.status_code == 400 and again.json() == {"detail": "This run has cancelled; there is nothing to cancel."}
+    assert again.status_code == 400 and again.json() == {
+        "detail": "This run has cancelled; there is nothing to cancel."
+    }
     assert api.post("/api/training/runs/999999/cancel/").status_code == 404
 
 
@@ -218,7 +254,12 @@ def test_snapshot_detail(api, snapshot, admin_user):
     assert body["content_hash"] == snapshot.content_hash and len(body["content_hash"]) == 64
     assert (body["row_count"], body["train_count"], body["held_out_count"], body["held_out_percent"]) == (2, 2, 0, 0)
     assert body["counts"] == {"writing": {"train": 2, "held_out": 0, "pairs": 1}}
-    assert (body["sources"], body["project"], body["since"], body["created_by"]) == (["writing"], None, None, admin_user.username)
+    assert (body["sources"], body["project"], body["since"], body["created_by"]) == (
+        ["writing"],
+        None,
+        None,
+        admin_user.username,
+    )
     assert datetime.fromisoformat(body["cutoff"]) == snapshot.cutoff
     assert api.get("/api/training/snapshots/999999/").status_code == 404
 
@@ -229,13 +270,17 @@ def test_snapshot_export_streams_json_lines(api, snapshot):
     assert f"redline-snapshot-{snapshot.pk}.jsonl" in response["Content-Disposition"]
     lines = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
     assert [(r["position"], r["split"]) for r in lines] == [(0, "train"), (1, "train")]
-    assert lines[0]["prompt"].endswith("The cat sat on the the mat.") and lines[0]["chosen"] == "The cat sat on the mat."
+    assert (
+        lines[0]["prompt"].endswith("The cat sat on the the mat.") and lines[0]["chosen"] == "The cat sat on the mat."
+    )
     assert (lines[1]["chosen"], lines[1]["rejected"]) == ("It were happy.", "It was happy.")
     assert api.get("/api/training/snapshots/999999/export/").status_code == 404
 
 
 def test_preview_counts_without_saving(api, decided):
-    response = api.post("/api/training/snapshots/preview/", {"sources": ["writing"], "held_out_percent": 0}, format="json")
+    response = api.post(
+        "/api/training/snapshots/preview/", {"sources": ["writing"], "held_out_percent": 0}, format="json"
+    )
     assert response.status_code == 200
     assert response.json() == {"counts": {"writing": {"train": 2, "held_out": 0, "pairs": 1}}, "rows": 2, "pairs": 1}
     assert not DatasetSnapshot.objects.exists()
@@ -266,7 +311,11 @@ def test_versions_list_and_detail(api, versions, snapshot):
     listed = {v["name"]: v for v in api.get("/api/training/versions/").json()["results"]}
     assert {"a", "b", "r"} <= set(listed)
     assert listed["a"]["is_active"] and not listed["b"]["is_active"] and listed["r"]["kind"] == "reward"
-    assert (listed["b"]["parent"], listed["b"]["snapshot"], listed["b"]["adapter_path"]) == (a.pk, snapshot.pk, "/models/b")
+    assert (listed["b"]["parent"], listed["b"]["snapshot"], listed["b"]["adapter_path"]) == (
+        a.pk,
+        snapshot.pk,
+        "/models/b",
+    )
     assert listed["b"]["latest_metrics"] == {"predicted_acceptance": 0.6} and listed["a"]["latest_metrics"] == {}
     detail = api.get(f"/api/training/versions/{b.pk}/").json()
     assert [e["metrics"]["predicted_acceptance"] for e in detail["evaluations"]] == [0.6, 0.4]
@@ -288,7 +337,11 @@ def test_promote_then_roll_back(api, admin_user, versions):
 
     rolled = api.post("/api/training/versions/rollback/")
     assert rolled.status_code == 200
-    assert (rolled.json()["event"]["action"], rolled.json()["event"]["version"], rolled.json()["active"]["id"]) == ("rollback", a.pk, a.pk)
+    assert (rolled.json()["event"]["action"], rolled.json()["event"]["version"], rolled.json()["active"]["id"]) == (
+        "rollback",
+        a.pk,
+        a.pk,
+    )
     assert model_version_active() == a
     assert VersionEvent.objects.count() == 2
 
@@ -340,7 +393,9 @@ def test_schema_lists_the_training_endpoints(api):
     assert {"200", "201", "400"} <= set(paths["/api/training/runs/"]["post"]["responses"])
 
 
-def test_lists_cost_the_same_number_of_queries_however_long(api, snapshot, versions, django_capture_on_commit_callbacks):
+def test_lists_cost_the_same_number_of_queries_however_long(
+    api, snapshot, versions, django_capture_on_commit_callbacks
+):
     def queries(url: str) -> int:
         with CaptureQueriesContext(connection) as captured:
             assert api.get(url).status_code == 200

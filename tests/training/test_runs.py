@@ -49,7 +49,10 @@ def decided_rounds(writer, count: int, verdicts=("accept", "reject"), project=No
     from document to document, so that the held-out split has some of each)."""
     for i in range(count):
         animal = ANIMALS[i % len(ANIMALS)]
-        text, fixed = f"The {animal} sat on the the mat. The {animal} were happy.", f"The {animal} sat on the mat. The {animal} was happy."
+        text, fixed = (
+            f"The {animal} sat on the the mat. The {animal} were happy.",
+            f"The {animal} sat on the mat. The {animal} was happy.",
+        )
         document = DocumentFactory(owner=writer, project=project, original_text=text, current_text=text)
         iteration = iteration_in_review(document, fixed)
         for proposal, verdict in zip(iteration.proposals.order_by("index"), verdicts):
@@ -67,7 +70,9 @@ def test_a_run_trains_registers_evaluates_and_promotes_a_new_version(
     writer, admin_user, causal_version, django_capture_on_commit_callbacks, model_dir
 ):
     decided_rounds(writer, 6)
-    run = start(admin_user, django_capture_on_commit_callbacks, method="dpo", held_out_percent=50, promote_if_better=True)
+    run = start(
+        admin_user, django_capture_on_commit_callbacks, method="dpo", held_out_percent=50, promote_if_better=True
+    )
     assert (run.status, run.base_version, run.hyperparameters["beta"]) == ("queued", causal_version, 0.1)
     training_run_execute(run_id=run.pk)
     run.refresh_from_db()
@@ -92,7 +97,9 @@ def test_a_run_trains_registers_evaluates_and_promotes_a_new_version(
     assert iteration.model_version == model_version_active()
 
 
-def test_the_same_request_token_gives_back_the_same_run(writer, admin_user, causal_version, django_capture_on_commit_callbacks):
+def test_the_same_request_token_gives_back_the_same_run(
+    writer, admin_user, causal_version, django_capture_on_commit_callbacks
+):
     decided_rounds(writer, 2)
     token = uuid.uuid4()
     first = start(admin_user, django_capture_on_commit_callbacks, request_token=token)
@@ -132,7 +139,9 @@ def test_a_failing_run_says_why_keeps_its_snapshot_and_makes_no_version(
     assert model_version_active() == broken
 
 
-def test_cancelling_a_queued_run_stops_it_before_it_starts(writer, admin_user, causal_version, django_capture_on_commit_callbacks):
+def test_cancelling_a_queued_run_stops_it_before_it_starts(
+    writer, admin_user, causal_version, django_capture_on_commit_callbacks
+):
     decided_rounds(writer, 2)
     run = start(admin_user, django_capture_on_commit_callbacks)
     training_run_cancel(run=run, user=admin_user)
@@ -144,7 +153,9 @@ def test_cancelling_a_queued_run_stops_it_before_it_starts(writer, admin_user, c
         training_run_cancel(run=run, user=admin_user)
 
 
-def test_a_run_left_running_by_a_dead_worker_is_marked_failed(writer, admin_user, causal_version, django_capture_on_commit_callbacks):
+def test_a_run_left_running_by_a_dead_worker_is_marked_failed(
+    writer, admin_user, causal_version, django_capture_on_commit_callbacks
+):
     decided_rounds(writer, 2)
     run = start(admin_user, django_capture_on_commit_callbacks)
     TrainingRun.objects.filter(pk=run.pk).update(status="running", step=2, total_steps=9)
@@ -161,7 +172,9 @@ def test_a_run_left_running_by_a_dead_worker_is_marked_failed(writer, admin_user
     assert run.job.status == "failed"
 
 
-def test_a_redelivered_task_fails_the_run_its_dead_worker_left(writer, admin_user, causal_version, django_capture_on_commit_callbacks):
+def test_a_redelivered_task_fails_the_run_its_dead_worker_left(
+    writer, admin_user, causal_version, django_capture_on_commit_callbacks
+):
     decided_rounds(writer, 2)
     run = start(admin_user, django_capture_on_commit_callbacks)
     TrainingRun.objects.filter(pk=run.pk).update(status="running")
@@ -171,30 +184,53 @@ def test_a_redelivered_task_fails_the_run_its_dead_worker_left(writer, admin_use
     assert not ModelVersion.objects.filter(training_run=run).exists()
 
 
-def test_the_policy_starts_a_run_after_enough_new_decisions(writer, admin_user, causal_version, django_capture_on_commit_callbacks):
+def test_the_policy_starts_a_run_after_enough_new_decisions(
+    writer, admin_user, causal_version, django_capture_on_commit_callbacks
+):
     project = ProjectFactory()
     project.members.add(writer)
     decided_rounds(writer, 1, project=project)  # before the policy: not counted
-    retrain_policy_save(project=project, user=admin_user, enabled=True, after_decisions=4, method="dpo", promote_if_better=True)
+    retrain_policy_save(
+        project=project, user=admin_user, enabled=True, after_decisions=4, method="dpo", promote_if_better=True
+    )
     decided_rounds(writer, 1, project=project)
     assert retrain_policy_check(project_id=project.pk) is None  # 2 new decisions < 4
     decided_rounds(writer, 1, project=project)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = retrain_policy_check(project_id=project.pk)
     assert run is not None and len(callbacks) == 1
-    assert (run.method, run.trigger, run.promote_if_better, run.project, run.created_by) == ("dpo", "policy", True, project, None)
+    assert (run.method, run.trigger, run.promote_if_better, run.project, run.created_by) == (
+        "dpo",
+        "policy",
+        True,
+        project,
+        None,
+    )
     assert run.snapshot.project == project and run.snapshot.row_count == 6
     policy = RetrainPolicy.objects.get(project=project)
     assert (policy.decisions_at_last_run, policy.last_run) == (6, run)
     assert retrain_policy_check(project_id=project.pk) is None  # nothing new since
 
 
-def test_settings_are_converted_to_their_types_or_refused_by_name(writer, admin_user, causal_version, django_capture_on_commit_callbacks):
+def test_settings_are_converted_to_their_types_or_refused_by_name(
+    writer, admin_user, causal_version, django_capture_on_commit_callbacks
+):
     decided_rounds(writer, 2)
-    run = start(admin_user, django_capture_on_commit_callbacks, settings_overrides={"batch_size": "8", "max_steps": 4.0, "learning_rate": "0.001"})
-    assert (run.hyperparameters["batch_size"], run.hyperparameters["max_steps"], run.hyperparameters["learning_rate"]) == (8, 4, 0.001)
-    for bad, message in [({"batch_size": True}, "batch_size must be a whole number"), ({"max_steps": 2.5}, "max_steps must be a whole number"),
-                         ({"learning_rate": "fast"}, "learning_rate must be a number")]:
+    run = start(
+        admin_user,
+        django_capture_on_commit_callbacks,
+        settings_overrides={"batch_size": "8", "max_steps": 4.0, "learning_rate": "0.001"},
+    )
+    assert (
+        run.hyperparameters["batch_size"],
+        run.hyperparameters["max_steps"],
+        run.hyperparameters["learning_rate"],
+    ) == (8, 4, 0.001)
+    for bad, message in [
+        ({"batch_size": True}, "batch_size must be a whole number"),
+        ({"max_steps": 2.5}, "max_steps must be a whole number"),
+        ({"learning_rate": "fast"}, "learning_rate must be a number"),
+    ]:
         with pytest.raises(TrainingRequestError, match=message):
             training_run_start(user=admin_user, method="sft", settings_overrides=bad)
     assert TrainingRun.objects.count() == 1

@@ -58,19 +58,33 @@ def run(decisions, admin_user, active, django_capture_on_commit_callbacks):
 
 
 def run_form(**extra) -> dict:
-    return {"sources": ["writing"], "held_out_percent": 10, "method": "sft", "finetune": "lora",
-            "request_token": str(uuid.uuid4()), **extra}
+    return {
+        "sources": ["writing"],
+        "held_out_percent": 10,
+        "method": "sft",
+        "finetune": "lora",
+        "request_token": str(uuid.uuid4()),
+        **extra,
+    }
 
 
 def every_url(run, version, project) -> list[tuple[str, str]]:
     return [
-        ("get", url("run_list")), ("get", url("run_preview") + "?sources=writing&held_out_percent=10"),
-        ("get", url("run_detail", run.pk)), ("get", url("snapshot_detail", run.snapshot.pk)),
-        ("get", url("snapshot_export", run.snapshot.pk)), ("get", url("version_list")),
-        ("get", url("version_detail", version.pk)), ("get", url("version_compare")),
+        ("get", url("run_list")),
+        ("get", url("run_preview") + "?sources=writing&held_out_percent=10"),
+        ("get", url("run_detail", run.pk)),
+        ("get", url("snapshot_detail", run.snapshot.pk)),
+        ("get", url("snapshot_export", run.snapshot.pk)),
+        ("get", url("version_list")),
+        ("get", url("version_detail", version.pk)),
+        ("get", url("version_compare")),
         ("get", url("policy_edit", project.pk)),
-        ("post", url("run_create")), ("post", url("run_cancel", run.pk)), ("post", url("version_promote", version.pk)),
-        ("post", url("version_rollback")), ("post", url("version_evaluate", version.pk)), ("post", url("policy_edit", project.pk)),
+        ("post", url("run_create")),
+        ("post", url("run_cancel", run.pk)),
+        ("post", url("version_promote", version.pk)),
+        ("post", url("version_rollback")),
+        ("post", url("version_evaluate", version.pk)),
+        ("post", url("policy_edit", project.pk)),
     ]
 
 
@@ -153,7 +167,9 @@ def test_the_run_page_shows_progress_the_loss_curve_and_stops_polling_when_done(
     assert live.status_code == 200 and "<html" not in live.content.decode()
     # Without a worker holding it, the page finds the run abandoned and says so.
     gone = admin_client.get(url("run_detail", run.pk), {"fragment": "live"}, headers=HTMX)
-    assert gone.status_code == HTMX_STOP_POLLING and "stopped (killed or crashed) at step 3 of 10" in gone.content.decode()
+    assert (
+        gone.status_code == HTMX_STOP_POLLING and "stopped (killed or crashed) at step 3 of 10" in gone.content.decode()
+    )
     assert "every 2s" not in gone.content.decode()
 
 
@@ -190,8 +206,12 @@ def test_snapshot_page_and_export(admin_client, run):
 
 def test_versions_page_plots_acceptance_and_figures_and_promotes_and_rolls_back(admin_client, run, active, writer):
     trained = ModelVersionFactory(name="trained", parent=active, training_run=run, snapshot=run.snapshot)
-    Evaluation.objects.create(version=active, snapshot=run.snapshot, metrics={"preference_accuracy": 0.5, "predicted_acceptance": 0.4})
-    Evaluation.objects.create(version=trained, snapshot=run.snapshot, metrics={"preference_accuracy": 0.75, "predicted_acceptance": 0.6})
+    Evaluation.objects.create(
+        version=active, snapshot=run.snapshot, metrics={"preference_accuracy": 0.5, "predicted_acceptance": 0.4}
+    )
+    Evaluation.objects.create(
+        version=trained, snapshot=run.snapshot, metrics={"preference_accuracy": 0.75, "predicted_acceptance": 0.6}
+    )
     # Decisions on proposals made by the active version: the acceptance plot has a point.
     document = DocumentFactory(owner=writer)
     iteration = iteration_in_review(document, "The cat sat on the mat. It was happy.", model_version=active)
@@ -222,7 +242,10 @@ def test_policy_form_saves_and_validates(admin_client, writer):
     project = ProjectFactory()
     page = admin_client.get(url("policy_edit", project.pk))
     assert page.status_code == 200 and 'id="policy-form"' in page.content.decode()
-    saved = admin_client.post(url("policy_edit", project.pk), {"enabled": "on", "after_decisions": 50, "method": "dpo", "promote_if_better": "on"})
+    saved = admin_client.post(
+        url("policy_edit", project.pk),
+        {"enabled": "on", "after_decisions": 50, "method": "dpo", "promote_if_better": "on"},
+    )
     assert saved.status_code == 302
     policy = RetrainPolicy.objects.get(project=project)
     assert (policy.enabled, policy.after_decisions, policy.method, policy.promote_if_better) == (True, 50, "dpo", True)
@@ -233,9 +256,33 @@ def test_policy_form_saves_and_validates(admin_client, writer):
 def test_versions_page_shows_the_card_of_a_built_in_model(admin_client, active, tmp_path):
     from inference.model_card import write_model_card
 
-    write_model_card(tmp_path, "Redline's built-in editor", "Small and offline.", [("clean sentences untouched", "98%")])
+    write_model_card(
+        tmp_path, "Redline's built-in editor", "Small and offline.", [("clean sentences untouched", "98%")]
+    )
     active.base_model = str(tmp_path)
     active.save()
     page = admin_client.get(url("version_list")).content.decode()
     assert "built-in, small, offline" in page and f'id="model-card-{active.pk}"' in page
     assert "<dt>clean sentences untouched</dt><dd>98%</dd>" in page and "REDLINE_MODEL" in page
+
+
+def test_reading_an_abandoned_run_writes_nothing_and_the_periodic_sweep_records_it(admin_client, run, settings):
+    from webapp.training.tasks import fail_abandoned_runs
+
+    TrainingRun.objects.filter(pk=run.pk).update(status="running", step=3, total_steps=10)
+    page = admin_client.get(url("run_detail", run.pk)).content.decode()
+    listed = admin_client.get(url("run_list")).content.decode()
+    assert "stopped (killed or crashed) at step 3 of 10" in page and "failed" in listed
+    assert TrainingRun.objects.get(pk=run.pk).status == "running"  # the pages only read
+    assert settings.CELERY_BEAT_SCHEDULE["fail-abandoned-training-runs"]["task"] == fail_abandoned_runs.name
+    assert fail_abandoned_runs() == 1
+    swept = TrainingRun.objects.get(pk=run.pk)
+    assert swept.status == "failed" and "killed or crashed" in swept.error
+
+
+def test_the_runs_page_on_a_new_install_creates_no_version(admin_client):
+    from webapp.registry.models import ModelVersion
+
+    page = admin_client.get(url("run_list")).content.decode()
+    assert "the configured model (REDLINE_MODEL)" in page and "the configured model (REDLINE_CODE_MODEL)" in page
+    assert not ModelVersion.objects.exists()

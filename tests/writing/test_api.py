@@ -37,8 +37,17 @@ def worker_proposes(iteration_id: int, model_output: str) -> None:
     """What the generation task does, without a worker: the queued round gets the word diff."""
     iteration = Iteration.objects.get(pk=iteration_id)
     EditProposal.objects.bulk_create(
-        EditProposal(iteration=iteration, index=i, action=e.action, start_char=e.start, end_char=e.end,
-                     before=e.before, after=e.after, intent="fluency", score=0.9)
+        EditProposal(
+            iteration=iteration,
+            index=i,
+            action=e.action,
+            start_char=e.start,
+            end_char=e.end,
+            before=e.before,
+            after=e.after,
+            intent="fluency",
+            score=0.9,
+        )
         for i, e in enumerate(diff_words(iteration.text_before, model_output))
     )
     Iteration.objects.filter(pk=iteration_id).update(status=Iteration.Status.REVIEW, model_output=model_output)
@@ -64,8 +73,13 @@ def test_token_flow(writer):
 
 @pytest.mark.parametrize(
     ("method", "url"),
-    [("get", "/api/documents/"), ("post", "/api/documents/"), ("get", "/api/iterations/1/"),
-     ("post", "/api/proposals/1/decision/"), ("get", "/api/documents/export/")],
+    [
+        ("get", "/api/documents/"),
+        ("post", "/api/documents/"),
+        ("get", "/api/iterations/1/"),
+        ("post", "/api/proposals/1/decision/"),
+        ("get", "/api/documents/export/"),
+    ],
 )
 def test_without_credentials_is_401(db, method, url):
     response = getattr(APIClient(), method)(url)
@@ -134,7 +148,9 @@ def test_annotator_can_read_but_not_write(annotator, other_writer):
     created = client.post("/api/documents/", {"text": "Hello."}, format="json")
     assert created.status_code == 403
     assert created.json() == {"detail": "Only writers and admins can change documents."}
-    assert client.post(f"/api/proposals/{proposal.pk}/decision/", {"verdict": "accept"}, format="json").status_code == 403
+    assert (
+        client.post(f"/api/proposals/{proposal.pk}/decision/", {"verdict": "accept"}, format="json").status_code == 403
+    )
     assert client.post(f"/api/iterations/{review.pk}/apply/", {}, format="json").status_code == 403
     assert not Decision.objects.exists()
 
@@ -174,7 +190,11 @@ def test_full_loop_through_the_api(api, writer, django_capture_on_commit_callbac
 
     accepted = api.post(f"/api/proposals/{delete['id']}/decision/", {"verdict": "accept", "based_on": 0}, format="json")
     assert accepted.status_code == 200
-    assert (accepted.json()["verdict"], accepted.json()["via"], accepted.json()["decided_by"]) == ("accept", "api", writer.username)
+    assert (accepted.json()["verdict"], accepted.json()["via"], accepted.json()["decided_by"]) == (
+        "accept",
+        "api",
+        writer.username,
+    )
     rejected = api.post(f"/api/proposals/{replace['id']}/decision/", {"verdict": "reject"}, format="json")
     assert rejected.json()["verdict"] == "reject"
 
@@ -273,16 +293,22 @@ def test_other_users_objects_are_404(other_writer, review, django_capture_on_com
     services.decision_record(proposal=proposal, user=document.owner, verdict="accept")
     client = api_client(other_writer)
     gets = [
-        f"/api/documents/{document.pk}/", f"/api/documents/{document.pk}/iterations/",
-        f"/api/documents/{document.pk}/export/", f"/api/iterations/{review.pk}/",
-        f"/api/iterations/{review.pk}/proposals/", f"/api/proposals/{proposal.pk}/decisions/",
+        f"/api/documents/{document.pk}/",
+        f"/api/documents/{document.pk}/iterations/",
+        f"/api/documents/{document.pk}/export/",
+        f"/api/iterations/{review.pk}/",
+        f"/api/iterations/{review.pk}/proposals/",
+        f"/api/proposals/{proposal.pk}/decisions/",
     ]
     for url in gets:
         assert client.get(url).status_code == 404, url
     posts = [
-        (f"/api/documents/{document.pk}/suggest/", {}), (f"/api/documents/{document.pk}/edit/", {"text": "x"}),
-        (f"/api/iterations/{review.pk}/decide-all/", {"verdict": "reject"}), (f"/api/iterations/{review.pk}/undo/", {}),
-        (f"/api/iterations/{review.pk}/apply/", {}), (f"/api/proposals/{proposal.pk}/decision/", {"verdict": "reject"}),
+        (f"/api/documents/{document.pk}/suggest/", {}),
+        (f"/api/documents/{document.pk}/edit/", {"text": "x"}),
+        (f"/api/iterations/{review.pk}/decide-all/", {"verdict": "reject"}),
+        (f"/api/iterations/{review.pk}/undo/", {}),
+        (f"/api/iterations/{review.pk}/apply/", {}),
+        (f"/api/proposals/{proposal.pk}/decision/", {"verdict": "reject"}),
     ]
     with django_capture_on_commit_callbacks(execute=False):
         for url, data in posts:
@@ -299,11 +325,23 @@ def test_other_users_objects_are_404(other_writer, review, django_capture_on_com
 
 def test_import_r3_jsonl_through_the_api(api, writer):
     record = {
-        "doc_id": "essay", "before_revision": BEFORE,
-        "edit_actions": [{"type": "R", "before": "were", "after": "was", "start_char_pos": 31, "end_char_pos": 35,
-                          "major_intent": "fluency", "accept_or_reject": "accept"}],
+        "doc_id": "essay",
+        "before_revision": BEFORE,
+        "edit_actions": [
+            {
+                "type": "R",
+                "before": "were",
+                "after": "was",
+                "start_char_pos": 31,
+                "end_char_pos": 35,
+                "major_intent": "fluency",
+                "accept_or_reject": "accept",
+            }
+        ],
     }
-    upload = SimpleUploadedFile("essay.jsonl", (json.dumps(record) + "\n").encode(), content_type="application/x-ndjson")
+    upload = SimpleUploadedFile(
+        "essay.jsonl", (json.dumps(record) + "\n").encode(), content_type="application/x-ndjson"
+    )
     response = api.post("/api/documents/import/", {"file": upload}, format="multipart")
     assert response.status_code == 201
     body = response.json()
@@ -344,11 +382,22 @@ def test_schema_lists_every_endpoint(api):
     assert response.status_code == 200
     paths = yaml.safe_load(response.content)["paths"]
     assert {
-        "/api/token/", "/api/documents/", "/api/documents/{id}/", "/api/documents/{id}/suggest/",
-        "/api/documents/{id}/edit/", "/api/documents/{id}/iterations/", "/api/documents/{id}/export/",
-        "/api/documents/import/", "/api/documents/export/", "/api/iterations/{id}/",
-        "/api/iterations/{id}/proposals/", "/api/iterations/{id}/decide-all/", "/api/iterations/{id}/undo/",
-        "/api/iterations/{id}/apply/", "/api/proposals/{id}/decision/", "/api/proposals/{id}/decisions/",
+        "/api/token/",
+        "/api/documents/",
+        "/api/documents/{id}/",
+        "/api/documents/{id}/suggest/",
+        "/api/documents/{id}/edit/",
+        "/api/documents/{id}/iterations/",
+        "/api/documents/{id}/export/",
+        "/api/documents/import/",
+        "/api/documents/export/",
+        "/api/iterations/{id}/",
+        "/api/iterations/{id}/proposals/",
+        "/api/iterations/{id}/decide-all/",
+        "/api/iterations/{id}/undo/",
+        "/api/iterations/{id}/apply/",
+        "/api/proposals/{id}/decision/",
+        "/api/proposals/{id}/decisions/",
     } <= set(paths)
     assert "409" in paths["/api/proposals/{id}/decision/"]["post"]["responses"]
 

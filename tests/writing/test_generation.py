@@ -44,9 +44,7 @@ def test_generation_stores_proposals_that_rebuild_the_model_output(
     assert iteration.text_after == iteration.model_output
 
 
-def test_a_model_that_cannot_load_fails_the_round_with_a_clear_reason(
-    writer, db, django_capture_on_commit_callbacks
-):
+def test_a_model_that_cannot_load_fails_the_round_with_a_clear_reason(writer, db, django_capture_on_commit_callbacks):
     model_version_activate(version=ModelVersionFactory(base_model="/no/such/model-dir"))
     doc = DocumentFactory(owner=writer)
     iteration = queued_round(doc, writer, django_capture_on_commit_callbacks)
@@ -125,10 +123,14 @@ def generated_round(writer, text: str, django_capture_on_commit_callbacks) -> tu
     doc = DocumentFactory(owner=writer, original_text=text, current_text=text)
     services.iteration_generate(iteration_id=queued_round(doc, writer, django_capture_on_commit_callbacks).pk)
     iteration = doc.iterations.get()
-    return iteration.generation_settings, {(p.start_char, p.end_char, p.before, p.after) for p in iteration.proposals.all()}
+    return iteration.generation_settings, {
+        (p.start_char, p.end_char, p.before, p.after) for p in iteration.proposals.all()
+    }
 
 
-def test_the_lexicon_guard_filters_what_the_model_proposes(writer, tiny_version, django_capture_on_commit_callbacks, settings):
+def test_the_lexicon_guard_filters_what_the_model_proposes(
+    writer, tiny_version, django_capture_on_commit_callbacks, settings
+):
     def proposals(guard: bool) -> tuple[dict, set]:
         settings.REDLINE_LEXICON_GUARD = guard
         return generated_round(writer, TEXT, django_capture_on_commit_callbacks)
@@ -140,7 +142,9 @@ def test_the_lexicon_guard_filters_what_the_model_proposes(writer, tiny_version,
     assert guarded < unguarded
 
 
-def test_the_word_lists_add_their_fixes_to_the_models_edits(writer, tiny_version, django_capture_on_commit_callbacks, settings):
+def test_the_word_lists_add_their_fixes_to_the_models_edits(
+    writer, tiny_version, django_capture_on_commit_callbacks, settings
+):
     text = "You should of seen it. Their are two of them. We have went home."
     settings.REDLINE_LEXICON_GUARD = True  # the random model's own rewrites mostly go
 
@@ -153,4 +157,8 @@ def test_the_word_lists_add_their_fixes_to_the_models_edits(writer, tiny_version
     assert (plain_settings["word_list_fixes"], fixed_settings["word_list_fixes"]) == (False, True)
     # The model's edits stay; the lists add theirs only where the model left the words alone.
     assert plain < fixed
-    assert {(before, after) for _, _, before, after in fixed - plain} <= {("of", "have"), ("Their", "There"), ("went", "gone")}
+    assert {(before, after) for _, _, before, after in fixed - plain} <= {
+        ("of", "have"),
+        ("Their", "There"),
+        ("went", "gone"),
+    }

@@ -24,10 +24,24 @@ def r3_record(**overrides) -> dict:
         "before_revision": BEFORE,
         "after_revision": FIXED_TEXT,
         "edit_actions": [
-            {"type": "D", "before": "the ", "after": None, "start_char_pos": 19, "end_char_pos": 23,
-             "major_intent": "fluency", "accept_or_reject": "Accept"},
-            {"type": "R", "before": "were", "after": "was", "start_char_pos": 31, "end_char_pos": 35,
-             "major_intent": "clarity", "accept_or_reject": "rejected"},
+            {
+                "type": "D",
+                "before": "the ",
+                "after": None,
+                "start_char_pos": 19,
+                "end_char_pos": 23,
+                "major_intent": "fluency",
+                "accept_or_reject": "Accept",
+            },
+            {
+                "type": "R",
+                "before": "were",
+                "after": "was",
+                "start_char_pos": 31,
+                "end_char_pos": 35,
+                "major_intent": "clarity",
+                "accept_or_reject": "rejected",
+            },
         ],
     }
     record.update(overrides)
@@ -47,7 +61,9 @@ def parsed(lines) -> list[dict]:
 
 
 def test_txt_import_makes_one_document_titled_after_the_file(writer):
-    result = documents_import(owner=writer, filename="uploads/Field notes.txt", data="\ufeffCafé déjà vu.\r\nSecond line.".encode())
+    result = documents_import(
+        owner=writer, filename="uploads/Field notes.txt", data="\ufeffCafé déjà vu.\r\nSecond line.".encode()
+    )
     (document,) = result.documents
     assert document.title == "Field notes"
     assert document.original_text == document.current_text == "Café déjà vu.\nSecond line."
@@ -61,7 +77,9 @@ def test_md_import_keeps_markdown_text(writer):
 
 
 def test_invalid_utf8_names_the_file_and_saves_nothing(writer):
-    with pytest.raises(WritingError, match=r"latin\.txt is not valid UTF-8 text \(line 2: byte 0xe9 at offset 8 cannot be decoded"):
+    with pytest.raises(
+        WritingError, match=r"latin\.txt is not valid UTF-8 text \(line 2: byte 0xe9 at offset 8 cannot be decoded"
+    ):
         documents_import(owner=writer, filename="latin.txt", data="Milk\nCaf\xe9 au lait".encode("latin-1"))
     assert not Document.objects.exists()
 
@@ -139,14 +157,37 @@ def test_record_without_edit_actions_is_applied_unchanged(writer):
 def test_records_with_one_doc_id_continue_the_document(writer):
     second_before = "The cat sat on the mat. It were happy."
     second = {
-        "doc_id": "paper-1", "revision_depth": 2, "before_revision": second_before,
-        "edit_actions": [{"type": "R", "before": "were", "after": "was", "start_char_pos": 27,
-                          "end_char_pos": 31, "major_intent": "Meaning_Changed", "accept_or_reject": "accepted"}],
+        "doc_id": "paper-1",
+        "revision_depth": 2,
+        "before_revision": second_before,
+        "edit_actions": [
+            {
+                "type": "R",
+                "before": "were",
+                "after": "was",
+                "start_char_pos": 27,
+                "end_char_pos": 31,
+                "major_intent": "Meaning_Changed",
+                "accept_or_reject": "accepted",
+            }
+        ],
     }
     # A third revision whose text differs from what the second left: the gap is a writer edit.
-    third = {"doc_id": "paper-1", "revision_depth": 4, "before_revision": "A dog sat.",
-             "edit_actions": [{"type": "A", "before": None, "after": " down", "start_char_pos": 9,
-                               "end_char_pos": 9, "major_intent": "others"}]}
+    third = {
+        "doc_id": "paper-1",
+        "revision_depth": 4,
+        "before_revision": "A dog sat.",
+        "edit_actions": [
+            {
+                "type": "A",
+                "before": None,
+                "after": " down",
+                "start_char_pos": 9,
+                "end_char_pos": 9,
+                "major_intent": "others",
+            }
+        ],
+    }
     other = {"doc_id": "paper-2", "before_revision": "Other text.", "edit_actions": []}
     result = documents_import(owner=writer, filename="chain.jsonl", data=jsonl(r3_record(), other, second, third))
     assert [d.title for d in result.documents] == ["paper-1", "paper-2"]
@@ -171,19 +212,25 @@ def test_only_the_last_revision_may_stay_undecided(writer):
     for action in first["edit_actions"]:
         action["accept_or_reject"] = None
     second = r3_record(revision_depth=2, before_revision=BEFORE)
-    with pytest.raises(WritingError, match=r"chain\.jsonl, line 1 \(doc_id 'paper-1'\): .*only the last one can be left open"):
+    with pytest.raises(
+        WritingError, match=r"chain\.jsonl, line 1 \(doc_id 'paper-1'\): .*only the last one can be left open"
+    ):
         documents_import(owner=writer, filename="chain.jsonl", data=jsonl(first, second))
     assert not Document.objects.exists()
 
 
 def test_revision_depths_must_increase(writer):
     with pytest.raises(WritingError, match=r"line 2 .*revision_depth 1 does not follow 1"):
-        documents_import(owner=writer, filename="d.jsonl", data=jsonl(r3_record(), r3_record(before_revision=BEFORE[:-1] + "!")))
+        documents_import(
+            owner=writer, filename="d.jsonl", data=jsonl(r3_record(), r3_record(before_revision=BEFORE[:-1] + "!"))
+        )
 
 
 def test_malformed_json_line_names_the_line_and_saves_nothing(writer):
     data = jsonl({"text": "A fine document."}) + b'\n{"text": "broken\n'
-    with pytest.raises(WritingError, match=r"docs\.jsonl, line 3: not valid JSON \(.*column \d+\)\. Nothing was imported"):
+    with pytest.raises(
+        WritingError, match=r"docs\.jsonl, line 3: not valid JSON \(.*column \d+\)\. Nothing was imported"
+    ):
         documents_import(owner=writer, filename="docs.jsonl", data=data)
     assert not Document.objects.exists()
 
@@ -203,9 +250,18 @@ def test_a_line_that_is_neither_document_nor_record_is_refused(writer):
 @pytest.mark.parametrize(
     ("action", "message"),
     [
-        ({"start_char_pos": 20, "end_char_pos": 24}, r"edit_actions\[0\]: before_revision\[20:24\] is 'he m', not 'the '"),
-        ({"start_char_pos": 40, "end_char_pos": 99}, r"edit_actions\[0\]: span 40:99 is outside before_revision \(length 42\)"),
-        ({"start_char_pos": "19", "end_char_pos": 23}, r"edit_actions\[0\]: \"start_char_pos\" and \"end_char_pos\" must be whole numbers"),
+        (
+            {"start_char_pos": 20, "end_char_pos": 24},
+            r"edit_actions\[0\]: before_revision\[20:24\] is 'he m', not 'the '",
+        ),
+        (
+            {"start_char_pos": 40, "end_char_pos": 99},
+            r"edit_actions\[0\]: span 40:99 is outside before_revision \(length 42\)",
+        ),
+        (
+            {"start_char_pos": "19", "end_char_pos": 23},
+            r"edit_actions\[0\]: \"start_char_pos\" and \"end_char_pos\" must be whole numbers",
+        ),
         ({"type": "R"}, r"edit_actions\[0\]: type R does not match"),
         ({"type": "X"}, r"edit_actions\[0\]: \"type\" must be \"A\", \"R\" or \"D\""),
         ({"major_intent": "grammar"}, r"edit_actions\[0\]: unknown \"major_intent\" 'grammar'"),
@@ -283,10 +339,22 @@ def test_export_writes_one_record_per_round_in_the_import_schema(writer):
     assert first["after_revision"] == FIXED_TEXT and first["model_output"] == FIXED_TEXT
     assert first["instruction"] == "fix_grammar" and first["model_version"].startswith("version-")
     assert first["edit_actions"][0] == {
-        "type": "D", "before": "the ", "after": None, "start_char_pos": 19, "end_char_pos": 23,
-        "major_intent": "fluency", "score": 0.5, "accept_or_reject": "accept",
-        "decisions": [{"verdict": "accept", "decided_by": writer.username,
-                       "decided_at": first["edit_actions"][0]["decisions"][0]["decided_at"], "via": "web"}],
+        "type": "D",
+        "before": "the ",
+        "after": None,
+        "start_char_pos": 19,
+        "end_char_pos": 23,
+        "major_intent": "fluency",
+        "score": 0.5,
+        "accept_or_reject": "accept",
+        "decisions": [
+            {
+                "verdict": "accept",
+                "decided_by": writer.username,
+                "decided_at": first["edit_actions"][0]["decisions"][0]["decided_at"],
+                "via": "web",
+            }
+        ],
     }
     assert [d["verdict"] for d in first["edit_actions"][1]["decisions"]] == ["reject", "accept"]
     assert first["edit_actions"][1]["accept_or_reject"] == "accept"
@@ -305,8 +373,15 @@ def test_export_of_undone_decision_has_no_verdict_and_skips_failed_rounds(writer
     assert [d["verdict"] for d in record["edit_actions"][0]["decisions"]] == ["accept", "undecided"]
 
     plain = DocumentFactory(owner=writer, title="Fails")
-    Iteration.objects.create(document=plain, number=1, depth=1, status="failed", text_before=plain.current_text,
-                             created_by=writer, error="out of memory")
+    Iteration.objects.create(
+        document=plain,
+        number=1,
+        depth=1,
+        status="failed",
+        text_before=plain.current_text,
+        created_by=writer,
+        error="out of memory",
+    )
     assert parsed(documents_export_jsonl([plain])) == [
         {"doc_id": str(plain.pk), "title": "Fails", "text": plain.current_text}
     ]
@@ -320,7 +395,9 @@ def test_export_reads_a_fixed_number_of_queries_per_batch(writer, django_assert_
         lines = list(documents_export_jsonl(Document.objects.filter(pk__in=[d.pk for d in small]), batch_size=2))
     assert len(lines) == 3
 
-    big = [DocumentFactory(owner=writer, original_text="a b c d e f g h", current_text="a b c d e f g h") for _ in range(3)]
+    big = [
+        DocumentFactory(owner=writer, original_text="a b c d e f g h", current_text="a b c d e f g h") for _ in range(3)
+    ]
     for document in big:
         review = iteration_in_review(document, "A B C D E F G H")
         services.decisions_record_all(iteration=review, user=writer, verdict="accept")
@@ -345,11 +422,25 @@ def _snapshot(document: Document) -> dict:
             verdict = current.verdict if current and current.verdict != "undecided" else None
             proposals.append((p.action, p.start_char, p.end_char, p.before, p.after, p.intent, p.score, verdict))
         iterations.append(
-            (it.number, it.source, it.status, it.depth, it.instruction, it.instruction_text,
-             it.text_before, it.model_output, it.text_after, proposals)
+            (
+                it.number,
+                it.source,
+                it.status,
+                it.depth,
+                it.instruction,
+                it.instruction_text,
+                it.text_before,
+                it.model_output,
+                it.text_after,
+                proposals,
+            )
         )
-    return {"title": document.title, "original": document.original_text, "current": document.current_text,
-            "iterations": iterations}
+    return {
+        "title": document.title,
+        "original": document.original_text,
+        "current": document.current_text,
+        "iterations": iterations,
+    }
 
 
 def _round_trip(documents, owner) -> list[Document]:
@@ -360,7 +451,9 @@ def _round_trip(documents, owner) -> list[Document]:
 def test_round_trip_keeps_texts_edits_and_current_decisions(writer, other_writer):
     document = _history_document(writer)
     unicode_doc = DocumentFactory(
-        owner=writer, title="Ünïcode 😀", original_text="Crème brûlée 😀 is 很好\u2028and naïve.\x85",
+        owner=writer,
+        title="Ünïcode 😀",
+        original_text="Crème brûlée 😀 is 很好\u2028and naïve.\x85",
         current_text="Crème brûlée 😀 is 很好\u2028and naïve.\x85",
     )
     review = iteration_in_review(unicode_doc, "Crème brûlée 🍮 is 非常好\u2028and naive!\x85")
@@ -380,8 +473,12 @@ SENTENCE = st.lists(WORDS, min_size=1, max_size=12).map(" ".join)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(before=SENTENCE, after=SENTENCE, verdicts=st.lists(st.sampled_from(["accept", "reject", None]), max_size=12),
-       apply=st.booleans())
+@given(
+    before=SENTENCE,
+    after=SENTENCE,
+    verdicts=st.lists(st.sampled_from(["accept", "reject", None]), max_size=12),
+    apply=st.booleans(),
+)
 def test_round_trip_property(db, before, after, verdicts, apply):
     owner = UserFactory()
     document = DocumentFactory(owner=owner, original_text=before, current_text=before)
@@ -407,7 +504,9 @@ def test_import_and_export_commands(writer, tmp_path):
     (tmp_path / "a.txt").write_text("Hello wörld 😀.", encoding="utf-8")
     (tmp_path / "b.jsonl").write_bytes(jsonl(r3_record()))
     out = stdio.StringIO()
-    call_command("import_documents", "--user", writer.username, str(tmp_path / "a.txt"), str(tmp_path / "b.jsonl"), stdout=out)
+    call_command(
+        "import_documents", "--user", writer.username, str(tmp_path / "a.txt"), str(tmp_path / "b.jsonl"), stdout=out
+    )
     assert "a.txt: 1 documents, 0 decisions" in out.getvalue()
     assert "b.jsonl: 1 documents, 2 decisions" in out.getvalue()
 
@@ -426,7 +525,9 @@ def test_import_command_saves_nothing_when_one_file_fails(writer, tmp_path):
     (tmp_path / "good.txt").write_text("Fine.", encoding="utf-8")
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe bad")
     with pytest.raises(CommandError, match=r"bad\.txt is not valid UTF-8"):
-        call_command("import_documents", "--user", writer.username, str(tmp_path / "good.txt"), str(tmp_path / "bad.txt"))
+        call_command(
+            "import_documents", "--user", writer.username, str(tmp_path / "good.txt"), str(tmp_path / "bad.txt")
+        )
     assert not Document.objects.exists()
     with pytest.raises(CommandError, match="There is no user 'nobody'"):
         call_command("import_documents", "--user", "nobody", str(tmp_path / "good.txt"))

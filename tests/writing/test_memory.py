@@ -42,7 +42,10 @@ def test_retrieve_finds_decisions_on_the_most_similar_sentences_only():
 def test_context_note_and_the_edits_to_avoid():
     rejected, accepted = PastDecision(1, "s", "utilize ", "use", "reject"), PastDecision(2, "s", "are", "is", "accept")
     matches = [Match(rejected, 0.9), Match(accepted, 0.8)]
-    assert context_text(matches) == 'On similar sentences this writer accepted "are" -> "is" and rejected "utilize" -> "use".\n'
+    assert (
+        context_text(matches)
+        == 'On similar sentences this writer accepted "are" -> "is" and rejected "utilize" -> "use".\n'
+    )
     assert context_text([]) == ""
     assert edits_to_avoid(matches) == {("utilize", "use")}
     # Accepted somewhere else as well: the writer does not always mind it, so it stays allowed.
@@ -65,7 +68,9 @@ def generate(document, user, django_capture_on_commit_callbacks) -> Iteration:
 def test_edits_rejected_on_a_similar_sentence_of_another_document_are_not_proposed(
     writer, tiny_version, django_capture_on_commit_callbacks
 ):
-    first = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    first = generate(
+        DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks
+    )
     assert first.status == Iteration.Status.REVIEW, "the random tiny model rewrites every sentence"
     assert first.generation_settings["memory"]["decisions"] == []  # nothing decided yet
     services.decisions_record_all(iteration=first, user=writer, verdict="reject")
@@ -74,7 +79,9 @@ def test_edits_rejected_on_a_similar_sentence_of_another_document_are_not_propos
 
     # Another document with the same sentences: greedy decoding proposes the same edits, and the
     # writer turned every one of them down on those sentences before.
-    second = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    second = generate(
+        DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks
+    )
     assert second.proposals.count() == 0
     assert second.generation_settings["dropped_as_rejected_on_similar"] == len(rejected)
     assert set(second.generation_settings["memory"]["decisions"]) == set(
@@ -86,20 +93,32 @@ def test_edits_rejected_on_a_similar_sentence_of_another_document_are_not_propos
 def test_a_model_that_reads_context_gets_the_writers_decisions_in_its_prompt(
     writer, tiny_version, django_capture_on_commit_callbacks
 ):
-    first = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    first = generate(
+        DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks
+    )
     services.decisions_record_all(iteration=first, user=writer, verdict="accept")
     tiny_version.reads_context = True
     tiny_version.save(update_fields=["reads_context"])
-    second = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    second = generate(
+        DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks
+    )
     assert second.generation_settings["memory"]["in_prompt"] is True
     assert second.generation_settings["dropped_as_rejected_on_similar"] == 0  # accepted edits are not avoided
     # The context changes what the model reads, so the random model's output changes with it.
     assert second.model_output != first.model_output
 
 
-def test_other_writers_decisions_are_not_this_writers_memory(writer, other_writer, tiny_version, django_capture_on_commit_callbacks):
-    first = generate(DocumentFactory(owner=other_writer, original_text=TEXT, current_text=TEXT), other_writer, django_capture_on_commit_callbacks)
+def test_other_writers_decisions_are_not_this_writers_memory(
+    writer, other_writer, tiny_version, django_capture_on_commit_callbacks
+):
+    first = generate(
+        DocumentFactory(owner=other_writer, original_text=TEXT, current_text=TEXT),
+        other_writer,
+        django_capture_on_commit_callbacks,
+    )
     services.decisions_record_all(iteration=first, user=other_writer, verdict="reject")
-    mine = generate(DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks)
+    mine = generate(
+        DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks
+    )
     assert mine.proposals.count() == first.proposals.count() > 0
     assert mine.generation_settings["memory"]["decisions"] == []

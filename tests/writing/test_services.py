@@ -144,7 +144,9 @@ class TestDecisions:
     def test_stale_based_on_is_a_conflict_and_changes_nothing(self, review, writer, other_writer):
         p = review.proposals.first()
         services.decision_record(proposal=p, user=other_writer, verdict="reject")
-        with pytest.raises(DecisionConflict, match=f"{other_writer.username} changed this edit meanwhile; it is now reject"):
+        with pytest.raises(
+            DecisionConflict, match=f"{other_writer.username} changed this edit meanwhile; it is now reject"
+        ):
             services.decision_record(proposal=p, user=writer, verdict="accept", based_on=0)
         assert list(p.decisions.values_list("verdict", flat=True)) == ["reject"]
 
@@ -159,7 +161,9 @@ class TestDecisions:
         assert (counts.accepted, counts.rejected, counts.undecided) == (0, 1, len(proposals) - 1)
         # The history keeps every row: reject, accept (batch), restored reject (undo).
         assert list(proposals[0].decisions.order_by("pk").values_list("verdict", "via")) == [
-            ("reject", "web"), ("accept", "web"), ("reject", "undo"),
+            ("reject", "web"),
+            ("accept", "web"),
+            ("reject", "undo"),
         ]
 
     def test_undo_walks_back_one_decision_at_a_time(self, review, writer):

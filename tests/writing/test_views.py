@@ -59,7 +59,11 @@ class TestRedlineSegments:
         ]
         segments = redline_segments(text, proposals)
         assert [s.proposal.index if s.proposal else s.text for s in segments] == [
-            "The ", 1, " sat on ", 0, "the mat.",
+            "The ",
+            1,
+            " sat on ",
+            0,
+            "the mat.",
         ]
         rebuilt = "".join(s.text or s.proposal.before for s in segments)
         assert rebuilt == text
@@ -95,8 +99,13 @@ def test_acceptance_chart_scales_bars_to_the_rate():
 
 def test_anonymous_people_are_sent_to_log_in(client, document, review):
     proposal = review.proposals.first()
-    for page in [url("document_list"), url("document_detail", document.pk), url("document_history", document.pk),
-                 url("export_all"), url("document_export", document.pk)]:
+    for page in [
+        url("document_list"),
+        url("document_detail", document.pk),
+        url("document_history", document.pk),
+        url("export_all"),
+        url("document_export", document.pk),
+    ]:
         response = client.get(page)
         assert response.status_code == 302, page
         assert response["Location"].startswith(reverse("login")), page
@@ -110,8 +119,11 @@ def test_anonymous_people_are_sent_to_log_in(client, document, review):
 def test_someone_elses_document_is_a_404_everywhere(client, other_writer, document, review):
     client.force_login(other_writer)
     proposal = review.proposals.first()
-    for page in [url("document_detail", document.pk), url("document_history", document.pk),
-                 url("document_export", document.pk)]:
+    for page in [
+        url("document_detail", document.pk),
+        url("document_history", document.pk),
+        url("document_export", document.pk),
+    ]:
         assert client.get(page).status_code == 404, page
         assert client.get(page, headers=HTMX).status_code == 404, page
     for target, data in post_urls(document, review, proposal)[2:]:
@@ -218,7 +230,9 @@ def test_html_in_a_decision_fragment_is_escaped(writer_client, writer):
 
 
 def test_pasting_a_document_creates_it_and_opens_it(writer_client, writer):
-    response = writer_client.post(url("document_create"), {"title": "", "text": "A short note.\nSecond line.", "max_depth": 3})
+    response = writer_client.post(
+        url("document_create"), {"title": "", "text": "A short note.\nSecond line.", "max_depth": 3}
+    )
     document = Document.objects.get()
     assert response.status_code == 302
     assert response["Location"] == url("document_detail", document.pk)
@@ -420,7 +434,9 @@ def test_an_unknown_instruction_is_refused(writer_client, document):
 
 
 def test_a_free_instruction_needs_its_text(writer_client, document):
-    response = writer_client.post(url("suggest", document.pk), {"instruction": "custom", "custom_text": " "}, headers=HTMX)
+    response = writer_client.post(
+        url("suggest", document.pk), {"instruction": "custom", "custom_text": " "}, headers=HTMX
+    )
     assert response.status_code == 400
     assert "A free instruction needs its text" in response.text
     assert not Iteration.objects.exists()
@@ -438,8 +454,14 @@ def test_polling_the_document_stops_once_the_round_is_not_running(writer_client,
     job.done = 2
     job.save()
     iteration = Iteration.objects.create(
-        document=document, number=1, depth=1, status="generating", instruction="fix_grammar",
-        text_before=document.current_text, created_by=writer, job=job,
+        document=document,
+        number=1,
+        depth=1,
+        status="generating",
+        instruction="fix_grammar",
+        text_before=document.current_text,
+        created_by=writer,
+        job=job,
     )
     running = writer_client.get(url("document_detail", document.pk), headers=HTMX)
     assert running.status_code == 200
@@ -478,7 +500,7 @@ def test_the_review_shows_a_redline_with_one_element_per_edit(writer_client, doc
     for button in ("Accept all", "Reject all", "Undo", "Apply and revise again", "Apply only"):
         assert f">{button}</button>" in page
     assert page.count(">Accept</button>") == 2 and page.count(">Reject</button>") == 2
-    assert '<kbd>j</kbd>' in page  # the shortcut legend
+    assert "<kbd>j</kbd>" in page  # the shortcut legend
 
 
 def test_deciding_without_javascript_redirects_to_the_edit(writer_client, document, review):
@@ -541,7 +563,9 @@ def test_a_stale_decision_without_javascript_says_so_after_the_redirect(writer_c
 
 def test_an_unknown_verdict_and_a_missing_based_on_are_refused(writer_client, review):
     proposal = review.proposals.first()
-    bad_verdict = writer_client.post(url("proposal_decide", proposal.pk), {"verdict": "maybe", "based_on": 0}, headers=HTMX)
+    bad_verdict = writer_client.post(
+        url("proposal_decide", proposal.pk), {"verdict": "maybe", "based_on": 0}, headers=HTMX
+    )
     assert bad_verdict.status_code == 400
     assert "Unknown decision &#x27;maybe&#x27;" in bad_verdict.text
     no_based_on = writer_client.post(url("proposal_decide", proposal.pk), {"verdict": "accept"}, headers=HTMX)
@@ -553,7 +577,9 @@ def test_an_unknown_verdict_and_a_missing_based_on_are_refused(writer_client, re
 def test_decisions_after_apply_are_refused_clearly(writer_client, review):
     proposal = review.proposals.order_by("index").first()
     services.iteration_apply(iteration=review, user=review.created_by)
-    response = writer_client.post(url("proposal_decide", proposal.pk), {"verdict": "accept", "based_on": 0}, headers=HTMX)
+    response = writer_client.post(
+        url("proposal_decide", proposal.pk), {"verdict": "accept", "based_on": 0}, headers=HTMX
+    )
     assert response.status_code == 409
     assert "This round is closed; its decisions can no longer change." in response.text
     assert ">Accept</button>" not in response.text
@@ -615,7 +641,9 @@ def test_apply_only_applies_the_accepted_edits(writer_client, document, review):
     assert "Suggest edits" in page
 
 
-def test_apply_and_revise_again_queues_the_next_round(writer_client, document, review, django_capture_on_commit_callbacks):
+def test_apply_and_revise_again_queues_the_next_round(
+    writer_client, document, review, django_capture_on_commit_callbacks
+):
     services.decisions_record_all(iteration=review, user=document.owner, verdict="accept")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = writer_client.post(url("apply", review.pk), {"revise_again": "1"}, headers=HTMX)
@@ -652,8 +680,14 @@ def test_a_bad_apply_form_is_refused(writer_client, review):
 def test_the_loop_says_when_the_model_has_nothing_more(writer_client, writer):
     document = DocumentFactory(owner=writer)
     Iteration.objects.create(
-        document=document, number=1, depth=1, status="applied", instruction="fix_grammar",
-        text_before=document.current_text, text_after=document.current_text, created_by=writer,
+        document=document,
+        number=1,
+        depth=1,
+        status="applied",
+        instruction="fix_grammar",
+        text_before=document.current_text,
+        text_after=document.current_text,
+        created_by=writer,
     )
     page = writer_client.get(url("document_detail", document.pk)).text
     assert "The model proposed no further edits; the loop is done." in page
@@ -696,10 +730,17 @@ def test_an_empty_hand_edit_is_refused_and_the_form_stays_open(writer_client, do
     assert document.current_text == document.original_text
 
 
-def test_a_failed_round_says_why_and_can_be_retried(writer_client, writer, document, django_capture_on_commit_callbacks):
+def test_a_failed_round_says_why_and_can_be_retried(
+    writer_client, writer, document, django_capture_on_commit_callbacks
+):
     failed = Iteration.objects.create(
-        document=document, number=1, depth=1, status="failed", instruction="simplify",
-        text_before=document.current_text, created_by=writer,
+        document=document,
+        number=1,
+        depth=1,
+        status="failed",
+        instruction="simplify",
+        text_before=document.current_text,
+        created_by=writer,
         error="Cannot load the model from /nonexistent/model: no such directory",
     )
     page = writer_client.get(url("document_detail", document.pk)).text
@@ -739,16 +780,16 @@ def test_history_lists_rounds_decisions_and_acceptance(writer_client, writer, do
     assert "writer's edit" in page
     assert "1.23 s" in page
     assert review.model_version.name in page
-    assert "Fix grammar <span class=\"muted\">(“Fix grammatical errors in this sentence”)</span>" in page
+    assert 'Fix grammar <span class="muted">(“Fix grammatical errors in this sentence”)</span>' in page
     # The first edit's full history: rejected, then accepted (current).
-    row = page[page.index(f'id="proposal-{first.pk}"'):page.index(f'id="proposal-{second.pk}"')]
+    row = page[page.index(f'id="proposal-{first.pk}"') : page.index(f'id="proposal-{second.pk}"')]
     assert row.index("verdict-reject") < row.index("verdict-accept")
     assert row.count(f"by {writer.username}") == 2
     assert 'class="superseded"' in row and 'class="current"' in row
     # Depth 1: one accepted, one rejected: 50%.
-    table = page[page.index('id="acceptance-table"'):page.index('id="acceptance-chart"')]
-    assert "<td class=\"num\">50%</td>" in table
-    chart = page[page.index('id="acceptance-chart"'):page.index("</svg>")]
+    table = page[page.index('id="acceptance-table"') : page.index('id="acceptance-chart"')]
+    assert '<td class="num">50%</td>' in table
+    chart = page[page.index('id="acceptance-chart"') : page.index("</svg>")]
     assert chart.count('<rect class="bar"') == 1
     assert ">50%</text>" in chart
 
@@ -757,7 +798,9 @@ def test_the_review_says_when_a_small_built_in_model_made_the_proposals(writer_c
     from inference.model_card import write_model_card
 
     assert 'id="model-card"' not in writer_client.get(url("document_detail", document.pk)).text
-    write_model_card(tmp_path, "Redline's built-in editor", "A <small> offline model.", [("edits right", "91%")], "make eval")
+    write_model_card(
+        tmp_path, "Redline's built-in editor", "A <small> offline model.", [("edits right", "91%")], "make eval"
+    )
     review.model_version.base_model = str(tmp_path)
     review.model_version.save()
     page = writer_client.get(url("document_detail", document.pk)).text

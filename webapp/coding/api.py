@@ -108,7 +108,9 @@ class ProblemIterationsView(CodingAPIView):
     )
     def post(self, request, pk: int):
         problem = selectors.problem_for_user(request.user, pk)
-        iteration = services.iteration_start(problem=problem, user=request.user, **valid_input(IterationStartInput, request))
+        iteration = services.iteration_start(
+            problem=problem, user=request.user, **valid_input(IterationStartInput, request)
+        )
         return Response(CodingIterationDetailSerializer(iteration).data, status=status.HTTP_201_CREATED)
 
 
@@ -148,7 +150,8 @@ class FeedbackExportView(CodingAPIView):
 class IterationDetailView(CodingAPIView):
     @extend_schema(
         responses={200: CodingIterationDetailSerializer, 404: ErrorSerializer},
-        description="The round, its job's progress, and its candidates ranked over the latest run with their row of the matrix.",
+        description="The round, its job's progress, and its candidates ranked over the latest run "
+        "with their row of the matrix.",
     )
     def get(self, request, pk: int):
         return Response(CodingIterationDetailSerializer(selectors.iteration_for_user(request.user, pk)).data)
@@ -160,10 +163,13 @@ class IterationRunAgainView(CodingAPIView):
     @extend_schema(
         request=None,
         responses={200: CodingIterationSerializer, **CONFLICT},
-        description="Run the round's candidates against the problem's tests again, as a new run. 409 unless the round is ready.",
+        description="Run the round's candidates against the problem's tests again, as a new run. "
+        "409 unless the round is ready.",
     )
     def post(self, request, pk: int):
-        iteration = services.executions_rerun(iteration=selectors.iteration_for_user(request.user, pk), user=request.user)
+        iteration = services.executions_rerun(
+            iteration=selectors.iteration_for_user(request.user, pk), user=request.user
+        )
         return Response(CodingIterationSerializer(iteration).data)
 
 
@@ -176,7 +182,9 @@ class IterationExecutionsView(CodingAPIView):
         iteration = selectors.iteration_for_user(request.user, pk)
         query = ExecutionFilterInput(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(ExecutionSerializer(_iteration_executions(iteration, query.validated_data.get("run")), many=True).data)
+        return Response(
+            ExecutionSerializer(_iteration_executions(iteration, query.validated_data.get("run")), many=True).data
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,7 +197,8 @@ class CandidateDecisionView(CodingAPIView):
     @extend_schema(
         request=VerdictInput,
         responses={200: CandidateDecisionSerializer, **ERRORS},
-        description="Accept or reject a candidate; rejecting the solution clears it. The same verdict again records nothing.",
+        description="Accept or reject a candidate; rejecting the solution clears it. "
+        "The same verdict again records nothing.",
     )
     def post(self, request, pk: int):
         candidate = selectors.candidate_for_user(request.user, pk)
@@ -204,7 +213,8 @@ class CandidateSolutionView(CodingAPIView):
     @extend_schema(
         request=None,
         responses={200: ProblemSerializer, **ERRORS},
-        description="Make the candidate the problem's solution (an accept, kept in its history); 400 if it does not compile.",
+        description="Make the candidate the problem's solution (an accept, kept in its history); "
+        "400 if it does not compile.",
     )
     def post(self, request, pk: int):
         problem = services.solution_accept(candidate=selectors.candidate_for_user(request.user, pk), user=request.user)
@@ -234,7 +244,11 @@ class TestDecisionView(CodingAPIView):
     def post(self, request, pk: int):
         test = selectors.test_for_user(request.user, pk)
         verdict = valid_input(VerdictInput, request)["verdict"]
-        return Response(CodeTestDecisionSerializer(services.test_decide(test=test, user=request.user, verdict=verdict, via="api")).data)
+        return Response(
+            CodeTestDecisionSerializer(
+                services.test_decide(test=test, user=request.user, verdict=verdict, via="api")
+            ).data
+        )
 
 
 class TestEditView(CodingAPIView):

@@ -36,8 +36,7 @@ def _verdicts(model, field: str, problem: Problem, filters: DatasetFilters) -> d
     decisions = model.objects.filter(**{path: problem, "decided_at__lte": filters.cutoff})
     latest = decisions.order_by(f"{field}_id", "-decided_at", "-id").distinct(f"{field}_id")
     return {
-        getattr(d, f"{field}_id"): d.verdict for d in latest
-        if filters.since is None or d.decided_at > filters.since
+        getattr(d, f"{field}_id"): d.verdict for d in latest if filters.since is None or d.decided_at > filters.since
     }
 
 
@@ -55,13 +54,18 @@ def problem_rows(problem: Problem, filters: DatasetFilters) -> Iterator[DatasetR
     if not candidate_verdicts and not test_verdicts:
         return
     spec = ProblemSpec(problem.statement, problem.entry_point, problem.signature)
-    tests = list(CodeTest.objects.filter(problem=problem, syntax_error="", created_at__lte=filters.cutoff).order_by("pk"))
+    tests = list(
+        CodeTest.objects.filter(problem=problem, syntax_error="", created_at__lte=filters.cutoff).order_by("pk")
+    )
     validated = [t for t in tests if test_verdicts.get(t.pk) == Verdict.ACCEPT]
     rejected_tests = [t for t in tests if test_verdicts.get(t.pk) == Verdict.REJECT]
     counted = {t.pk for t in (validated or [t for t in tests if t not in rejected_tests])}
     candidates = list(
-        CodeCandidate.objects.filter(iteration__problem=problem, syntax_error="", iteration__created_at__lte=filters.cutoff)
-        .select_related("iteration").order_by("iteration__number", "index")
+        CodeCandidate.objects.filter(
+            iteration__problem=problem, syntax_error="", iteration__created_at__lte=filters.cutoff
+        )
+        .select_related("iteration")
+        .order_by("iteration__number", "index")
     )
     failing = _failing(candidates, counted, filters)
     accepted = [c for c in candidates if candidate_verdicts.get(c.pk) == Verdict.ACCEPT]
@@ -69,16 +73,29 @@ def problem_rows(problem: Problem, filters: DatasetFilters) -> Iterator[DatasetR
     chosen = next(iter(accepted or passing_validated), None)
     meta = {"problem": problem.pk, "project": problem.project_id, "statement": problem.statement}
     if chosen is not None:
-        worse = [c for c in candidates if c.pk != chosen.pk and (candidate_verdicts.get(c.pk) == Verdict.REJECT or failing.get(c.pk))]
+        worse = [
+            c
+            for c in candidates
+            if c.pk != chosen.pk and (candidate_verdicts.get(c.pk) == Verdict.REJECT or failing.get(c.pk))
+        ]
         prompt = candidate_prompt(spec)
         for other in worse:
-            yield DatasetRow(SOURCE, prompt, fenced(chosen.code), fenced(other.code),
-                             meta | {"kind": "candidates", "chosen": chosen.pk, "rejected": other.pk})
+            yield DatasetRow(
+                SOURCE,
+                prompt,
+                fenced(chosen.code),
+                fenced(other.code),
+                meta | {"kind": "candidates", "chosen": chosen.pk, "rejected": other.pk},
+            )
         if not worse:
-            yield DatasetRow(SOURCE, prompt, fenced(chosen.code), "", meta | {"kind": "candidates", "chosen": chosen.pk})
+            yield DatasetRow(
+                SOURCE, prompt, fenced(chosen.code), "", meta | {"kind": "candidates", "chosen": chosen.pk}
+            )
     if validated:
         yield DatasetRow(
-            SOURCE, tests_prompt(spec), fenced("\n\n".join(t.code for t in validated)),
+            SOURCE,
+            tests_prompt(spec),
+            fenced("\n\n".join(t.code for t in validated)),
             fenced("\n\n".join(t.code for t in rejected_tests)) if rejected_tests else "",
             meta | {"kind": "tests", "chosen": [t.pk for t in validated], "rejected": [t.pk for t in rejected_tests]},
         )
@@ -90,7 +107,8 @@ def _failing(candidates: list[CodeCandidate], counted: set[int], filters: Datase
     latest: dict[int, dict[int, str]] = {}
     runs = (
         Execution.objects.filter(candidate__in=candidates, created_at__lte=filters.cutoff)
-        .order_by("candidate_id", "run").values_list("candidate_id", "run", "test_id", "status")
+        .order_by("candidate_id", "run")
+        .values_list("candidate_id", "run", "test_id", "status")
     )
     last_run: dict[int, int] = {}
     for candidate_id, run, test_id, status in runs:
@@ -98,6 +116,5 @@ def _failing(candidates: list[CodeCandidate], counted: set[int], filters: Datase
             last_run[candidate_id], latest[candidate_id] = run, {}
         latest[candidate_id][test_id] = status
     return {
-        c: any(results.get(t) != Execution.Status.PASSED for t in counted)
-        for c, results in latest.items() if counted
+        c: any(results.get(t) != Execution.Status.PASSED for t in counted) for c, results in latest.items() if counted
     }

@@ -10,10 +10,14 @@ from django.db.models import Q
 
 class Problem(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problems")
-    project = models.ForeignKey("accounts.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="problems")
+    project = models.ForeignKey(
+        "accounts.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="problems"
+    )
     title = models.CharField(max_length=300)
     statement = models.TextField()
-    entry_point = models.CharField(max_length=100, blank=True, help_text="the function the tests call, e.g. is_palindrome")
+    entry_point = models.CharField(
+        max_length=100, blank=True, help_text="the function the tests call, e.g. is_palindrome"
+    )
     signature = models.TextField(blank=True, help_text="optional, e.g. def is_palindrome(text: str) -> bool:")
     language = models.CharField(max_length=20, default="python")
     # The candidate a person accepted as the solution (its decision history is in CandidateDecision).
@@ -46,7 +50,9 @@ class CodingIteration(models.Model):
     candidates_wanted = models.PositiveSmallIntegerField(default=4)
     tests_wanted = models.PositiveSmallIntegerField(default=4)
     critique = models.TextField(blank=True, help_text="the person's free-text critique, when regenerating")
-    feedback = models.JSONField(default=dict, blank=True, help_text="what the prompt was given: failing tests, rejected tests and candidates")
+    feedback = models.JSONField(
+        default=dict, blank=True, help_text="what the prompt was given: failing tests, rejected tests and candidates"
+    )
     model_version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT)
     generation_settings = models.JSONField(default=dict, blank=True)
     run = models.PositiveIntegerField(default=0, help_text="the latest execution run of this iteration's candidates")
@@ -61,7 +67,8 @@ class CodingIteration(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["problem", "number"], name="coding_iteration_number_unique"),
             models.UniqueConstraint(
-                fields=["problem"], condition=Q(status__in=["queued", "generating", "executing"]),
+                fields=["problem"],
+                condition=Q(status__in=["queued", "generating", "executing"]),
                 name="one_open_coding_iteration_per_problem",
             ),
         ]
@@ -96,14 +103,24 @@ class CodeTest(models.Model):
     """One independent check: an assert statement or a small test function."""
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="tests")
-    iteration = models.ForeignKey(CodingIteration, null=True, blank=True, on_delete=models.CASCADE, related_name="proposed_tests")
+    iteration = models.ForeignKey(
+        CodingIteration, null=True, blank=True, on_delete=models.CASCADE, related_name="proposed_tests"
+    )
     code = models.TextField()
     syntax_error = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MODEL)
-    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="edits",
-                                 help_text="the test this one is an edited copy of")
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="edits",
+        help_text="the test this one is an edited copy of",
+    )
     normalized = models.CharField(max_length=64)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -156,7 +173,9 @@ class CandidateDecision(models.Model):
     class Meta:
         ordering = ["candidate_id", "decided_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["candidate"], condition=Q(is_current=True), name="one_current_candidate_decision")
+            models.UniqueConstraint(
+                fields=["candidate"], condition=Q(is_current=True), name="one_current_candidate_decision"
+            )
         ]
 
 
@@ -172,4 +191,6 @@ class CodeTestDecision(models.Model):
 
     class Meta:
         ordering = ["test_id", "decided_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["test"], condition=Q(is_current=True), name="one_current_test_decision")]
+        constraints = [
+            models.UniqueConstraint(fields=["test"], condition=Q(is_current=True), name="one_current_test_decision")
+        ]

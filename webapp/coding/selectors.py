@@ -29,11 +29,15 @@ def problem_for_user(user, pk) -> Problem:
 
 
 def iteration_for_user(user, pk) -> CodingIteration:
-    return get_visible(CodingIteration.objects.select_related("problem", "job", "model_version"), user, pk, lambda i: i.problem)
+    return get_visible(
+        CodingIteration.objects.select_related("problem", "job", "model_version"), user, pk, lambda i: i.problem
+    )
 
 
 def candidate_for_user(user, pk) -> CodeCandidate:
-    return get_visible(CodeCandidate.objects.select_related("iteration__problem"), user, pk, lambda c: c.iteration.problem)
+    return get_visible(
+        CodeCandidate.objects.select_related("iteration__problem"), user, pk, lambda c: c.iteration.problem
+    )
 
 
 def test_for_user(user, pk) -> CodeTest:
@@ -42,12 +46,19 @@ def test_for_user(user, pk) -> CodeTest:
 
 def execution_for_user(user, pk) -> Execution:
     return get_visible(
-        Execution.objects.select_related("candidate__iteration__problem", "test"), user, pk, lambda e: e.candidate.iteration.problem
+        Execution.objects.select_related("candidate__iteration__problem", "test"),
+        user,
+        pk,
+        lambda e: e.candidate.iteration.problem,
     )
 
 
 def _current(model, field: str) -> Prefetch:
-    return Prefetch("decisions", queryset=model.objects.filter(is_current=True).select_related("decided_by"), to_attr="current_decisions")
+    return Prefetch(
+        "decisions",
+        queryset=model.objects.filter(is_current=True).select_related("decided_by"),
+        to_attr="current_decisions",
+    )
 
 
 def verdict_of(row) -> str:
@@ -61,8 +72,10 @@ def verdict_of(row) -> str:
 def problem_tests(problem: Problem) -> list[CodeTest]:
     """Every test of the problem, oldest first, each with `.verdict`."""
     tests = list(
-        CodeTest.objects.filter(problem=problem).select_related("iteration")
-        .prefetch_related(_current(CodeTestDecision, "test")).order_by("pk")
+        CodeTest.objects.filter(problem=problem)
+        .select_related("iteration")
+        .prefetch_related(_current(CodeTestDecision, "test"))
+        .order_by("pk")
     )
     for test in tests:
         test.verdict = verdict_of(test)
@@ -108,8 +121,17 @@ def iteration_ranking(iteration: CodingIteration, tests: list[CodeTest] | None =
     for r in ranked:
         candidate = by_id[r.candidate]
         reason = f"Does not compile: {candidate.syntax_error}" if candidate.syntax_error else r.reason
-        rows.append(RankedCandidate(candidate, r.rank, r.score, r.consensus, reason,
-                                    [executions.get((candidate.pk, t.pk)) for t in tests], verdict_of(candidate)))
+        rows.append(
+            RankedCandidate(
+                candidate,
+                r.rank,
+                r.score,
+                r.consensus,
+                reason,
+                [executions.get((candidate.pk, t.pk)) for t in tests],
+                verdict_of(candidate),
+            )
+        )
     return rows
 
 

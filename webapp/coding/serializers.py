@@ -41,7 +41,18 @@ class CodeTestSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CodeTest
-        fields = ["id", "problem", "iteration", "code", "syntax_error", "source", "replaces", "verdict", "created_by", "created_at"]
+        fields = [
+            "id",
+            "problem",
+            "iteration",
+            "code",
+            "syntax_error",
+            "source",
+            "replaces",
+            "verdict",
+            "created_by",
+            "created_at",
+        ]
 
     @extend_schema_field(serializers.CharField())
     def get_verdict(self, test: CodeTest) -> str:
@@ -57,8 +68,19 @@ class CodingIterationSerializer(serializers.ModelSerializer):
     class Meta:
         model = CodingIteration
         fields = [
-            "id", "problem", "number", "status", "run", "candidates_wanted", "tests_wanted", "critique",
-            "model_version", "job", "error", "created_at", "generation_seconds",
+            "id",
+            "problem",
+            "number",
+            "status",
+            "run",
+            "candidates_wanted",
+            "tests_wanted",
+            "critique",
+            "model_version",
+            "job",
+            "error",
+            "created_at",
+            "generation_seconds",
         ]
 
 
@@ -70,14 +92,17 @@ class RankedCandidateSerializer(serializers.Serializer):
     rank = serializers.IntegerField(help_text="1 for the best")
     score = serializers.IntegerField(help_text="candidates in its consensus set x counted tests they pass")
     consensus = serializers.ListField(
-        child=serializers.IntegerField(), help_text="ids of the candidates passing exactly the same counted tests, itself included"
+        child=serializers.IntegerField(),
+        help_text="ids of the candidates passing exactly the same counted tests, itself included",
     )
     reason = serializers.CharField()
     verdict = serializers.CharField(help_text="accept, reject, or undecided")
     code = serializers.CharField(source="candidate.code")
     syntax_error = serializers.CharField(source="candidate.syntax_error")
     source = serializers.CharField(source="candidate.source", help_text="model or user")
-    confidence = serializers.FloatField(source="candidate.score", allow_null=True, help_text="the model's confidence in the sample, 0..1")
+    confidence = serializers.FloatField(
+        source="candidate.score", allow_null=True, help_text="the model's confidence in the sample, 0..1"
+    )
     matrix = serializers.SerializerMethodField()
 
     @extend_schema_field(MATRIX_SCHEMA)
@@ -146,7 +171,18 @@ class ExecutionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Execution
-        fields = ["id", "candidate", "test", "run", "status", "output", "traceback", "duration_s", "isolation", "created_at"]
+        fields = [
+            "id",
+            "candidate",
+            "test",
+            "run",
+            "status",
+            "output",
+            "traceback",
+            "duration_s",
+            "isolation",
+            "created_at",
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,32 +197,53 @@ class ProblemCreateInput(serializers.Serializer):
     entry_point = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=100, help_text="the function the tests call"
     )
-    signature = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000, trim_whitespace=False)
+    signature = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=1000, trim_whitespace=False
+    )
     tests = serializers.CharField(
-        required=False, allow_blank=True, default="", trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
         help_text="assert statements or test_ functions, one check each; they count as validated",
     )
 
 
 class IterationStartInput(serializers.Serializer):
     critique = serializers.CharField(
-        required=False, allow_blank=True, default="", trim_whitespace=False, help_text="what the model should do differently"
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text="what the model should do differently",
     )
     candidates = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=services.MAX_PER_ITERATION,
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=services.MAX_PER_ITERATION,
         help_text="how many candidates to write; the configured number without it",
     )
     tests = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=services.MAX_PER_ITERATION,
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=services.MAX_PER_ITERATION,
         help_text="how many tests to write; the configured number without it",
     )
 
 
 class TestCodeInput(serializers.Serializer):
     code = serializers.CharField(
-        trim_whitespace=False, allow_blank=True, help_text="assert statements or test_ functions; each check becomes a test"
+        trim_whitespace=False,
+        allow_blank=True,
+        help_text="assert statements or test_ functions; each check becomes a test",
     )
 
 
 class ExecutionFilterInput(serializers.Serializer):
-    run = serializers.IntegerField(required=False, min_value=1, help_text="only this run (1 the first, then one more per Run again)")
+    run = serializers.IntegerField(
+        required=False, min_value=1, help_text="only this run (1 the first, then one more per Run again)"
+    )

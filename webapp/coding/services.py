@@ -62,8 +62,13 @@ def _user_tests(problem: Problem, user, source_text: str, replaces: CodeTest | N
     tests = []
     for check in checks:
         test = CodeTest.objects.create(
-            problem=problem, code=check, syntax_error=check_syntax(check) or "", source=Source.USER,
-            replaces=replaces, normalized=code_key(check), created_by=user,
+            problem=problem,
+            code=check,
+            syntax_error=check_syntax(check) or "",
+            source=Source.USER,
+            replaces=replaces,
+            normalized=code_key(check),
+            created_by=user,
         )
         CodeTestDecision.objects.create(test=test, verdict=Verdict.ACCEPT, decided_by=user, via="written")
         tests.append(test)
@@ -82,8 +87,12 @@ def problem_create(
         raise CodingError("You are not a member of that project.")
     first_line = next((line.strip() for line in statement.splitlines() if line.strip()), "Untitled")
     problem = Problem.objects.create(
-        owner=owner, project=project, title=(title.strip() or first_line)[:300], statement=statement,
-        entry_point=entry_point, signature=_text(signature, "signature", 1000, required=False),
+        owner=owner,
+        project=project,
+        title=(title.strip() or first_line)[:300],
+        statement=statement,
+        entry_point=entry_point,
+        signature=_text(signature, "signature", 1000, required=False),
     )
     tests = _text(tests, "tests", MAX_CODE_CHARS, required=False)
     if tests.strip():
@@ -159,9 +168,13 @@ def iteration_generate(*, iteration_id: int) -> None:
     """Generate the round's candidates and tests (worker side, `gpu` queue), then send its
     execution. A failure is recorded on the round and its job; the worker carries on."""
     claimed_job_run(
-        lock=GENERATE_LOCK, key=iteration_id,
-        claim=lambda pk: _claim(pk, (CodingIteration.Status.QUEUED,), CodingIteration.Status.GENERATING, "Loading the model"),
-        work=_generate, fail=lambda iteration, exc: _fail(iteration, error_text(exc)),
+        lock=GENERATE_LOCK,
+        key=iteration_id,
+        claim=lambda pk: _claim(
+            pk, (CodingIteration.Status.QUEUED,), CodingIteration.Status.GENERATING, "Loading the model"
+        ),
+        work=_generate,
+        fail=lambda iteration, exc: _fail(iteration, error_text(exc)),
         store=lambda iteration, result: _store_generation(iteration, *result),
     )
 
@@ -183,10 +196,16 @@ def _generate(iteration: CodingIteration):
     editor = load_editor_cached(version.base_model, version.adapter_path or None)
     spec = ProblemSpec(problem.statement, problem.entry_point, problem.signature)
     fb = iteration.feedback
-    feedback = Feedback(
-        failing=[tuple(f) for f in fb.get("failing", [])], rejected_tests=fb.get("rejected_tests", []),
-        critique=fb.get("critique", ""), rejected_candidates=fb.get("rejected_candidates", []),
-    ) if fb else None
+    feedback = (
+        Feedback(
+            failing=[tuple(f) for f in fb.get("failing", [])],
+            rejected_tests=fb.get("rejected_tests", []),
+            critique=fb.get("critique", ""),
+            rejected_candidates=fb.get("rejected_candidates", []),
+        )
+        if fb
+        else None
+    )
     earlier_code = list(CodeCandidate.objects.filter(iteration__problem=problem).values_list("code", flat=True))
     earlier_tests = list(problem.tests.values_list("code", flat=True))
     job_id, k, m = iteration.job_id, iteration.candidates_wanted, iteration.tests_wanted
@@ -195,16 +214,41 @@ def _generate(iteration: CodingIteration):
     def progress(offset: int, label: str):
         def report(done: int, total: int) -> None:
             if job_id:
-                job_progress(job_id=job_id, done=offset + done, total=k + m, message=f"Writing {label}: {done} of {total}")
+                job_progress(
+                    job_id=job_id, done=offset + done, total=k + m, message=f"Writing {label}: {done} of {total}"
+                )
+
         return report
 
-    candidates = generate_candidates(editor, spec, k, feedback=feedback, attempt=iteration.number, seed=iteration.pk,
-                                     batch_size=batch, exclude=earlier_code, on_progress=progress(0, "candidates"))
-    tests = generate_tests(editor, spec, m, feedback=feedback, attempt=iteration.number, seed=iteration.pk,
-                           batch_size=batch, exclude=earlier_tests, on_progress=progress(k, "tests"))
+    candidates = generate_candidates(
+        editor,
+        spec,
+        k,
+        feedback=feedback,
+        attempt=iteration.number,
+        seed=iteration.pk,
+        batch_size=batch,
+        exclude=earlier_code,
+        on_progress=progress(0, "candidates"),
+    )
+    tests = generate_tests(
+        editor,
+        spec,
+        m,
+        feedback=feedback,
+        attempt=iteration.number,
+        seed=iteration.pk,
+        batch_size=batch,
+        exclude=earlier_tests,
+        on_progress=progress(k, "tests"),
+    )
     settings_used = sampling_settings(iteration.number, seed=iteration.pk, batch_size=batch).as_dict() | {
-        "candidates": k, "tests": m, "model": version.base_model, "adapter": version.adapter_path,
-        "device": str(editor.device), "attempt": iteration.number,
+        "candidates": k,
+        "tests": m,
+        "model": version.base_model,
+        "adapter": version.adapter_path,
+        "device": str(editor.device),
+        "attempt": iteration.number,
     }
     return candidates, tests, settings_used, time.perf_counter() - started
 
@@ -215,13 +259,24 @@ def _store_generation(iteration: CodingIteration, candidates, tests, settings_us
     if iteration.status != CodingIteration.Status.GENERATING:
         return
     CodeCandidate.objects.bulk_create(
-        CodeCandidate(iteration=iteration, index=i, code=p.code, syntax_error=p.syntax_error or "", score=p.score,
-                      normalized=code_key(p.code))
+        CodeCandidate(
+            iteration=iteration,
+            index=i,
+            code=p.code,
+            syntax_error=p.syntax_error or "",
+            score=p.score,
+            normalized=code_key(p.code),
+        )
         for i, p in enumerate(candidates)
     )
     CodeTest.objects.bulk_create(
-        CodeTest(problem_id=iteration.problem_id, iteration=iteration, code=p.code, syntax_error=p.syntax_error or "",
-                 normalized=code_key(p.code))
+        CodeTest(
+            problem_id=iteration.problem_id,
+            iteration=iteration,
+            code=p.code,
+            syntax_error=p.syntax_error or "",
+            normalized=code_key(p.code),
+        )
         for p in tests
     )
     iteration.generation_settings = settings_used
@@ -229,7 +284,12 @@ def _store_generation(iteration: CodingIteration, candidates, tests, settings_us
     iteration.status = CodingIteration.Status.EXECUTING
     iteration.save(update_fields=["generation_settings", "generation_seconds", "status"])
     if iteration.job_id:
-        job_progress(job_id=iteration.job_id, done=0, total=0, message=f"{len(candidates)} candidates and {len(tests)} tests written; running them")
+        job_progress(
+            job_id=iteration.job_id,
+            done=0,
+            total=0,
+            message=f"{len(candidates)} candidates and {len(tests)} tests written; running them",
+        )
     _send_execution(iteration.pk)
 
 
@@ -243,9 +303,13 @@ def iteration_execute(*, iteration_id: int) -> None:
     """Run every candidate of the round that compiles against every test of the problem that
     compiles, each pair in its own sandboxed process, as a new run (worker side, `default` queue)."""
     claimed_job_run(
-        lock=EXECUTE_LOCK, key=iteration_id,
-        claim=lambda pk: _claim(pk, (CodingIteration.Status.EXECUTING,), CodingIteration.Status.EXECUTING, "Running the tests"),
-        work=_execute, fail=lambda iteration, exc: _fail(iteration, f"The sandbox could not run the code: {exc}"),
+        lock=EXECUTE_LOCK,
+        key=iteration_id,
+        claim=lambda pk: _claim(
+            pk, (CodingIteration.Status.EXECUTING,), CodingIteration.Status.EXECUTING, "Running the tests"
+        ),
+        work=_execute,
+        fail=lambda iteration, exc: _fail(iteration, f"The sandbox could not run the code: {exc}"),
     )
 
 
@@ -255,23 +319,42 @@ def _execute(iteration: CodingIteration) -> None:
     candidates = list(iteration.candidates.filter(syntax_error="").order_by("index"))
     tests = list(CodeTest.objects.filter(problem_id=iteration.problem_id, syntax_error="").order_by("pk"))
     run = iteration.run + 1
-    limits = Limits(cpu_seconds=settings.REDLINE_SANDBOX_CPU_SECONDS, wall_seconds=settings.REDLINE_SANDBOX_WALL_SECONDS,
-                    memory_mb=settings.REDLINE_SANDBOX_MEMORY_MB)
+    limits = Limits(
+        cpu_seconds=settings.REDLINE_SANDBOX_CPU_SECONDS,
+        wall_seconds=settings.REDLINE_SANDBOX_WALL_SECONDS,
+        memory_mb=settings.REDLINE_SANDBOX_MEMORY_MB,
+    )
     total, done = len(candidates) * len(tests), 0
     entry_point = iteration.problem.entry_point or None
     # A run that a dead worker left half done is done again from the start (the task is redelivered).
     Execution.objects.filter(candidate__iteration=iteration, run=run).delete()
     for candidate in candidates:
-        results = run_checks(candidate.code, [t.code for t in tests], limits, allow_weak=settings.REDLINE_SANDBOX_ALLOW_WEAK,
-                             entry_point=entry_point, workers=settings.REDLINE_SANDBOX_WORKERS)
+        results = run_checks(
+            candidate.code,
+            [t.code for t in tests],
+            limits,
+            allow_weak=settings.REDLINE_SANDBOX_ALLOW_WEAK,
+            entry_point=entry_point,
+            workers=settings.REDLINE_SANDBOX_WORKERS,
+        )
         Execution.objects.bulk_create(
-            Execution(candidate=candidate, test=test, run=run, status=r.status, output=r.output, traceback=r.traceback,
-                      duration_s=r.duration_s, isolation=r.isolation)
+            Execution(
+                candidate=candidate,
+                test=test,
+                run=run,
+                status=r.status,
+                output=r.output,
+                traceback=r.traceback,
+                duration_s=r.duration_s,
+                isolation=r.isolation,
+            )
             for test, r in zip(tests, results)
         )
         done += len(tests)
         if iteration.job_id:
-            job_progress(job_id=iteration.job_id, done=done, total=total, message=f"Ran {done} of {total} candidate × test pairs")
+            job_progress(
+                job_id=iteration.job_id, done=done, total=total, message=f"Ran {done} of {total} candidate × test pairs"
+            )
     with transaction.atomic():
         CodingIteration.objects.filter(pk=iteration.pk).update(status=CodingIteration.Status.READY, run=run)
         if iteration.job_id:
@@ -337,7 +420,11 @@ def test_add(*, problem: Problem, user, code: str) -> list[CodeTest]:
 
 def _rerun_latest(problem: Problem, user) -> None:
     latest = problem.iterations.order_by("-number").first()
-    if latest is not None and latest.status == CodingIteration.Status.READY and not problem.iterations.filter(status__in=CodingIteration.OPEN).exists():
+    if (
+        latest is not None
+        and latest.status == CodingIteration.Status.READY
+        and not problem.iterations.filter(status__in=CodingIteration.OPEN).exists()
+    ):
         executions_rerun(iteration=latest, user=user)
 
 

@@ -35,7 +35,11 @@ def _page_context(request, problem: Problem, iteration_number: int | None = None
     iterations = list(problem.iterations.select_related("job", "model_version").order_by("number"))
     shown = next((i for i in iterations if i.number == iteration_number), iterations[-1] if iterations else None)
     tests = selectors.problem_tests(problem)
-    ranking = selectors.iteration_ranking(shown, tests) if shown is not None and shown.status == CodingIteration.Status.READY else []
+    ranking = (
+        selectors.iteration_ranking(shown, tests)
+        if shown is not None and shown.status == CodingIteration.Status.READY
+        else []
+    )
     open_round = next((i for i in iterations if i.status in CodingIteration.OPEN), None)
     context = {
         "problem": problem,
@@ -76,11 +80,15 @@ def _typed_error(request, problem: Problem, error: str, status: int, **bound_for
 @login_required
 @require_GET
 def problem_list(request):
-    return render(request, LIST_PAGE, {
-        "problems": selectors.problems_for_user(request.user).select_related("solution"),
-        "form": ProblemForm(),
-        "can_create": request.user.has_perm("coding.add_problem"),
-    })
+    return render(
+        request,
+        LIST_PAGE,
+        {
+            "problems": selectors.problems_for_user(request.user).select_related("solution"),
+            "form": ProblemForm(),
+            "can_create": request.user.has_perm("coding.add_problem"),
+        },
+    )
 
 
 @login_required
@@ -198,7 +206,9 @@ def test_edit(request, pk: int):
         services.test_edit(test=test, user=request.user, code=form.cleaned_data["code"])
     except CodingError as exc:
         return _typed_error(request, test.problem, str(exc), exc.status_code, editing=test.pk, edit_form=form)
-    return _work_response(request, test.problem_id, notice="The edited test replaces the old one; the candidates run again.")
+    return _work_response(
+        request, test.problem_id, notice="The edited test replaces the old one; the candidates run again."
+    )
 
 
 @login_required

@@ -116,7 +116,13 @@ def line_chart(
     if x_ticks is None:
         x_ticks = [(x, x_format(x)) for x in _nice_ticks(x_low, x_high)] if xs else []
     return LineChart(
-        width=width, height=height, left=left, top=top, right=right, bottom=bottom, series=drawn,
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        series=drawn,
         x_ticks=[(px(x), label) for x, label in x_ticks if x_low <= x <= x_high],
         y_ticks=[(py(y), y_format(y)) for y in _nice_ticks(y_low, y_high)],
     )

@@ -22,6 +22,4 @@ def job_progress(*, job_id: int, done: int, total: int, message: str | None = No
 
 def job_finish(*, job_id: int, error: str = "", message: str = "") -> None:
     status = Job.Status.FAILED if error else Job.Status.SUCCEEDED
-    Job.objects.filter(pk=job_id).update(
-        status=status, error=error, message=message, finished_at=timezone.now()
-    )
+    Job.objects.filter(pk=job_id).update(status=status, error=error, message=message, finished_at=timezone.now())

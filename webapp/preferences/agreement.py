@@ -80,9 +80,7 @@ def gold_accuracy(labels: Iterable[LabelRecord], gold: dict[Hashable, Hashable])
         if item in gold:
             total[annotator] += 1
             correct[annotator] += side(value) == side(gold[item])
-    return {
-        a: GoldScore(correct[a], total[a], correct[a] / total[a] if total[a] else None) for a in annotators
-    }
+    return {a: GoldScore(correct[a], total[a], correct[a] / total[a] if total[a] else None) for a in annotators}
 
 
 # Cohen's kappa
@@ -336,8 +334,7 @@ def bradley_terry(
     strengths = {v: 1 / len(versions) for v in versions}
     for iteration in range(1, max_iter + 1):
         updated = {
-            i: wins[i] / sum(n_ij / (strengths[i] + strengths[j]) for j, n_ij in games[i].items())
-            for i in versions
+            i: wins[i] / sum(n_ij / (strengths[i] + strengths[j]) for j, n_ij in games[i].items()) for i in versions
         }
         total = sum(updated.values())
         updated = {v: s / total for v, s in updated.items()}

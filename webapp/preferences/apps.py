@@ -9,4 +9,6 @@ class PreferencesConfig(AppConfig):
         from webapp.preferences.datasets import preference_rows
         from webapp.registry.datasets import dataset_builder_register
 
-        dataset_builder_register("preferences", "Preference labels (majority-preferred vs other output)", preference_rows)
+        dataset_builder_register(
+            "preferences", "Preference labels (majority-preferred vs other output)", preference_rows
+        )

@@ -51,7 +51,8 @@ def _labels_at_cutoff(filters: DatasetFilters) -> dict[int, list[Vote]]:
 def _resolutions_at_cutoff(ids: list[int], filters: DatasetFilters) -> dict[int, Vote]:
     latest = (
         Resolution.objects.filter(comparison_id__in=ids, at__lte=filters.cutoff)
-        .order_by("comparison_id", "-at", "-id").distinct("comparison_id")
+        .order_by("comparison_id", "-at", "-id")
+        .distinct("comparison_id")
         .values_list("comparison_id", "choice", "ranking")
     )
     return {comparison_id: Vote(choice, ranking) for comparison_id, choice, ranking in latest}
@@ -62,8 +63,10 @@ def preference_rows(filters: DatasetFilters) -> Iterator[DatasetRow]:
     ids = sorted(votes)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        comparisons = Comparison.objects.filter(pk__in=chunk).order_by("pk").prefetch_related(
-            Prefetch("outputs", queryset=ComparisonOutput.objects.order_by("index"))
+        comparisons = (
+            Comparison.objects.filter(pk__in=chunk)
+            .order_by("pk")
+            .prefetch_related(Prefetch("outputs", queryset=ComparisonOutput.objects.order_by("index")))
         )
         resolutions = _resolutions_at_cutoff(chunk, filters)
         for comparison in comparisons:
@@ -73,11 +76,21 @@ def preference_rows(filters: DatasetFilters) -> Iterator[DatasetRow]:
                 continue
             chosen, rejected = outputs[pair.chosen], outputs[pair.rejected]
             yield DatasetRow(
-                SOURCE, comparison.prompt, chosen.text, rejected.text,
+                SOURCE,
+                comparison.prompt,
+                chosen.text,
+                rejected.text,
                 {
-                    "comparison": comparison.pk, "project": comparison.project_id, "origin": comparison.origin,
-                    "is_gold": comparison.is_gold, "labels": pair.labels, "agreement": round(pair.agreement, 6),
-                    "resolved": pair.resolved, "chosen_source": chosen.source, "rejected_source": rejected.source,
-                    "chosen_model_version": chosen.model_version_id, "rejected_model_version": rejected.model_version_id,
+                    "comparison": comparison.pk,
+                    "project": comparison.project_id,
+                    "origin": comparison.origin,
+                    "is_gold": comparison.is_gold,
+                    "labels": pair.labels,
+                    "agreement": round(pair.agreement, 6),
+                    "resolved": pair.resolved,
+                    "chosen_source": chosen.source,
+                    "rejected_source": rejected.source,
+                    "chosen_model_version": chosen.model_version_id,
+                    "rejected_model_version": rejected.model_version_id,
                 },
             )

@@ -38,7 +38,9 @@ class RankingField(forms.CharField):
 class LabelForm(forms.Form):
     choice = forms.ChoiceField(choices=[("", "")] + Choice.choices, required=False)
     ranking = RankingField(required=False, max_length=100)
-    rationale = forms.CharField(required=False, max_length=MAX_RATIONALE_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
+    rationale = forms.CharField(
+        required=False, max_length=MAX_RATIONALE_CHARS, widget=forms.Textarea(attrs={"rows": 2})
+    )
     # Measured by the page from showing the comparison to submitting the label.
     seconds = forms.FloatField(required=False, min_value=0, max_value=MAX_SECONDS)
 

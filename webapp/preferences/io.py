@@ -88,13 +88,19 @@ def _jsonl_spec(row, as_gold: bool) -> ComparisonSpec | str:
         for i, response in enumerate(responses):
             if isinstance(response, str):
                 outputs.append(OutputSpec(response))
-            elif isinstance(response, dict) and isinstance(response.get("text"), str) and isinstance(response.get("source", ""), str):
+            elif (
+                isinstance(response, dict)
+                and isinstance(response.get("text"), str)
+                and isinstance(response.get("source", ""), str)
+            ):
                 outputs.append(OutputSpec(response["text"], response.get("source", "")))
             else:
                 return f"response {i + 1} must be a string or an object with a string 'text'"
         meta = {k: v for k, v in row.items() if k not in RESPONSES_KEYS}
         gold_ranking = row.get("gold_ranking")
-        return ComparisonSpec(row["prompt"], outputs, meta, gold_choice=row.get("gold_choice") or "", gold_ranking=gold_ranking)
+        return ComparisonSpec(
+            row["prompt"], outputs, meta, gold_choice=row.get("gold_choice") or "", gold_ranking=gold_ranking
+        )
     if "chosen" in row or "rejected" in row:
         for key in ("chosen", "rejected"):
             if not isinstance(row.get(key), str):
@@ -104,7 +110,9 @@ def _jsonl_spec(row, as_gold: bool) -> ComparisonSpec | str:
                 return f"'{key}' must be a string"
         preferred = OutputSpec(row["chosen"], row.get("chosen_source", ""))
         other = OutputSpec(row["rejected"], row.get("rejected_source", ""))
-        outputs, index = unbiased_order([preferred, other], "\x00".join((row["prompt"], row["chosen"], row["rejected"])))
+        outputs, index = unbiased_order(
+            [preferred, other], "\x00".join((row["prompt"], row["chosen"], row["rejected"]))
+        )
         meta = {k: v for k, v in row.items() if k not in TRL_KEYS} | {"reference_choice": index}
         gold = (Choice.A_BETTER if index == 0 else Choice.B_BETTER) if as_gold else ""
         return ComparisonSpec(row["prompt"], outputs, meta, gold_choice=gold)
@@ -160,14 +168,31 @@ def _csv_specs(text: str, as_gold: bool):
             continue
         row = dict(zip(names, values))
         present = [letter for letter in letters if row[f"response_{letter}"].strip()]
-        gap = next((letter for i, letter in enumerate(letters) if letter not in present and any(later in present for later in letters[i + 1 :])), None)
+        gap = next(
+            (
+                letter
+                for i, letter in enumerate(letters)
+                if letter not in present and any(later in present for later in letters[i + 1 :])
+            ),
+            None,
+        )
         if gap is not None and gap not in ("a", "b"):
             yield reader.line_num, f"response_{gap} is empty but a later response is given"
             continue
-        outputs = [OutputSpec(row[f"response_{letter}"], row.get(f"source_{letter}", "").strip()) for letter in letters
-                   if letter in ("a", "b") or letter in present]
-        meta = {k: v for k, v in row.items() if k != "prompt" and not k.startswith(("response_", "source_")) and k != "gold_choice"}
-        yield reader.line_num, ComparisonSpec(row["prompt"], outputs, meta, gold_choice=row.get("gold_choice", "").strip())
+        outputs = [
+            OutputSpec(row[f"response_{letter}"], row.get(f"source_{letter}", "").strip())
+            for letter in letters
+            if letter in ("a", "b") or letter in present
+        ]
+        meta = {
+            k: v
+            for k, v in row.items()
+            if k != "prompt" and not k.startswith(("response_", "source_")) and k != "gold_choice"
+        }
+        yield (
+            reader.line_num,
+            ComparisonSpec(row["prompt"], outputs, meta, gold_choice=row.get("gold_choice", "").strip()),
+        )
 
 
 def comparisons_parse(filename: str, data: bytes, *, as_gold: bool = False) -> list[ComparisonSpec]:
@@ -222,14 +247,26 @@ class ExportFilters:
 def _export_schema():
     import pyarrow as pa
 
-    return pa.schema([
-        ("prompt", pa.string()), ("chosen", pa.string()), ("rejected", pa.string()),
-        ("comparison_id", pa.int64()), ("project_id", pa.int64()), ("origin", pa.string()),
-        ("chosen_source", pa.string()), ("rejected_source", pa.string()),
-        ("chosen_model_version", pa.string()), ("rejected_model_version", pa.string()),
-        ("labels", pa.int64()), ("agreement", pa.float64()), ("strong_share", pa.float64()),
-        ("is_gold", pa.bool_()), ("resolved", pa.bool_()), ("labelled_at", pa.string()),
-    ])
+    return pa.schema(
+        [
+            ("prompt", pa.string()),
+            ("chosen", pa.string()),
+            ("rejected", pa.string()),
+            ("comparison_id", pa.int64()),
+            ("project_id", pa.int64()),
+            ("origin", pa.string()),
+            ("chosen_source", pa.string()),
+            ("rejected_source", pa.string()),
+            ("chosen_model_version", pa.string()),
+            ("rejected_model_version", pa.string()),
+            ("labels", pa.int64()),
+            ("agreement", pa.float64()),
+            ("strong_share", pa.float64()),
+            ("is_gold", pa.bool_()),
+            ("resolved", pa.bool_()),
+            ("labelled_at", pa.string()),
+        ]
+    )
 
 
 def _labels(filters: ExportFilters):
@@ -260,13 +297,22 @@ def preference_records(filters: ExportFilters) -> Iterator[dict]:
             continue
         chosen, rejected = outputs[pair.chosen], outputs[pair.rejected]
         yield {
-            "prompt": comparison.prompt, "chosen": chosen.text, "rejected": rejected.text,
-            "comparison_id": comparison.pk, "project_id": comparison.project_id, "origin": comparison.origin,
-            "chosen_source": chosen.source, "rejected_source": rejected.source,
+            "prompt": comparison.prompt,
+            "chosen": chosen.text,
+            "rejected": rejected.text,
+            "comparison_id": comparison.pk,
+            "project_id": comparison.project_id,
+            "origin": comparison.origin,
+            "chosen_source": chosen.source,
+            "rejected_source": rejected.source,
             "chosen_model_version": chosen.model_version.name if chosen.model_version else "",
             "rejected_model_version": rejected.model_version.name if rejected.model_version else "",
-            "labels": pair.labels, "agreement": round(pair.agreement, 6), "strong_share": round(pair.strong, 6),
-            "is_gold": comparison.is_gold, "resolved": pair.resolved, "labelled_at": max(label.updated_at for label in given).isoformat(),
+            "labels": pair.labels,
+            "agreement": round(pair.agreement, 6),
+            "strong_share": round(pair.strong, 6),
+            "is_gold": comparison.is_gold,
+            "resolved": pair.resolved,
+            "labelled_at": max(label.updated_at for label in given).isoformat(),
         }
 
 
@@ -298,5 +344,7 @@ def export_parquet(filters: ExportFilters, path: str | Path, *, chunk_size: int 
             written += len(chunk)
     if not written:
         path.unlink(missing_ok=True)
-        raise PreferenceError("No labelled comparison with a single majority preference matches these filters; nothing was exported.")
+        raise PreferenceError(
+            "No labelled comparison with a single majority preference matches these filters; nothing was exported."
+        )
     return written

@@ -27,7 +27,12 @@ class Choice(models.TextChoices):
 
 # The output a pairwise choice prefers (None: no preference).
 PREFERRED_INDEX = {
-    Choice.A_MUCH_BETTER: 0, Choice.A_BETTER: 0, Choice.B_BETTER: 1, Choice.B_MUCH_BETTER: 1, Choice.TIE: None, Choice.BOTH_BAD: None,
+    Choice.A_MUCH_BETTER: 0,
+    Choice.A_BETTER: 0,
+    Choice.B_BETTER: 1,
+    Choice.B_MUCH_BETTER: 1,
+    Choice.TIE: None,
+    Choice.BOTH_BAD: None,
 }
 STRONG = (Choice.A_MUCH_BETTER, Choice.B_MUCH_BETTER)
 
@@ -36,13 +41,19 @@ class QueueSettings(models.Model):
     """How a project's queue hands out comparisons. A project without a row uses the defaults."""
 
     project = models.OneToOneField("accounts.Project", on_delete=models.CASCADE, related_name="preference_queue")
-    labels_per_comparison = models.PositiveSmallIntegerField(default=1, help_text="k: how many annotators label each comparison")
+    labels_per_comparison = models.PositiveSmallIntegerField(
+        default=1, help_text="k: how many annotators label each comparison"
+    )
     gold_rate = models.FloatField(default=0.0, help_text="share of queue positions given to gold comparisons, 0..1")
-    reservation_seconds = models.PositiveIntegerField(default=600, help_text="how long a pulled comparison stays reserved")
+    reservation_seconds = models.PositiveIntegerField(
+        default=600, help_text="how long a pulled comparison stays reserved"
+    )
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="preference_gold_rate_0_1"),
+            models.CheckConstraint(
+                condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="preference_gold_rate_0_1"
+            ),
             models.CheckConstraint(condition=Q(labels_per_comparison__gte=1), name="preference_k_at_least_1"),
             models.CheckConstraint(condition=Q(reservation_seconds__gte=1), name="preference_reservation_positive"),
         ]
@@ -62,31 +73,47 @@ class Comparison(models.Model):
     project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE, related_name="comparisons")
     prompt = models.TextField()
     origin = models.CharField(max_length=10, choices=Origin.choices)
-    is_gold = models.BooleanField(default=False, help_text="a comparison with a known answer, mixed into queues to check annotators")
-    gold_choice = models.CharField(max_length=16, choices=Choice.choices, blank=True, help_text="the known answer of a gold pair")
-    gold_ranking = models.JSONField(null=True, blank=True, help_text="the known ranking of a gold comparison of 3+ outputs")
+    is_gold = models.BooleanField(
+        default=False, help_text="a comparison with a known answer, mixed into queues to check annotators"
+    )
+    gold_choice = models.CharField(
+        max_length=16, choices=Choice.choices, blank=True, help_text="the known answer of a gold pair"
+    )
+    gold_ranking = models.JSONField(
+        null=True, blank=True, help_text="the known ranking of a gold comparison of 3+ outputs"
+    )
     # Where a derived or generated comparison came from, so that deriving again adds nothing twice.
     source_key = models.CharField(max_length=200, blank=True)
     meta = models.JSONField(default=dict, blank=True)
     # An admin's resolution of annotators' disagreement: when set, it is the comparison's answer
     # in exports and datasets, whatever the majority says. Clearing it gives the majority back.
     resolved_choice = models.CharField(max_length=16, choices=Choice.choices, blank=True)
-    resolved_ranking = models.JSONField(null=True, blank=True, help_text="an admin's ranking of a comparison of 3+ outputs")
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_ranking = models.JSONField(
+        null=True, blank=True, help_text="an admin's ranking of a comparison of 3+ outputs"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["project_id", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "source_key"], condition=~Q(source_key=""), name="comparison_source_key_unique"),
-            models.CheckConstraint(
-                condition=Q(is_gold=True) | (Q(gold_choice="") & Q(gold_ranking__isnull=True)), name="only_gold_has_answer"
+            models.UniqueConstraint(
+                fields=["project", "source_key"], condition=~Q(source_key=""), name="comparison_source_key_unique"
             ),
             models.CheckConstraint(
-                condition=Q(resolved_choice="") | Q(resolved_ranking__isnull=True), name="resolution_is_choice_or_ranking"
+                condition=Q(is_gold=True) | (Q(gold_choice="") & Q(gold_ranking__isnull=True)),
+                name="only_gold_has_answer",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_choice="") | Q(resolved_ranking__isnull=True),
+                name="resolution_is_choice_or_ranking",
             ),
         ]
         indexes = [models.Index(fields=["project", "is_gold", "id"])]
@@ -106,7 +133,9 @@ class ComparisonOutput(models.Model):
     index = models.PositiveSmallIntegerField(help_text="0 is A, 1 is B, ...")
     text = models.TextField()
     source = models.CharField(max_length=200, blank=True, help_text="where it came from, e.g. a model version's name")
-    model_version = models.ForeignKey("registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(
+        "registry.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["comparison_id", "index"]
@@ -200,5 +229,7 @@ class Reservation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["comparison", "annotator"], name="one_reservation_per_annotator")]
+        constraints = [
+            models.UniqueConstraint(fields=["comparison", "annotator"], name="one_reservation_per_annotator")
+        ]
         indexes = [models.Index(fields=["annotator", "expires_at"]), models.Index(fields=["comparison", "expires_at"])]

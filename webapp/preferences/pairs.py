@@ -100,7 +100,11 @@ def resolved_pair(n_outputs: int, votes: Iterable[Vote], resolution: Vote) -> Pa
             return None
         chosen = 0 if top == SIDE_A else 1
         agreeing = [v for v in votes if side(v.choice) == top]
-        strong = sum(v.choice in STRONG for v in agreeing) / len(agreeing) if agreeing else float(resolution.choice in STRONG)
+        strong = (
+            sum(v.choice in STRONG for v in agreeing) / len(agreeing)
+            if agreeing
+            else float(resolution.choice in STRONG)
+        )
         return Pair(chosen, 1 - chosen, len(agreeing) / len(votes) if votes else 1.0, len(votes), strong, resolved=True)
     ranking = list(resolution.ranking or [])
     if len(ranking) < 2:

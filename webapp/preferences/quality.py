@@ -58,7 +58,11 @@ def project_quality(project, *, min_common: int = DEFAULT_MIN_COMMON) -> Project
             seconds.setdefault(r.annotator_id, []).append(r.seconds_spent)
     annotators = [
         AnnotatorFigures(
-            a, names[a], counts[a], skips.get(a, 0), gold[a],
+            a,
+            names[a],
+            counts[a],
+            skips.get(a, 0),
+            gold[a],
             sum(seconds[a]) / len(seconds[a]) if seconds.get(a) else None,
         )
         for a in sorted(names, key=lambda a: names[a].lower())
@@ -114,8 +118,13 @@ def _flip(o):
 def _win_rate(x, y, outcomes: list) -> VersionWinRate:
     counts = Counter(outcomes)
     return VersionWinRate(
-        x, y, agreement.win_rate(outcomes, n_boot=N_BOOT, seed=0),
-        counts[agreement.WIN], counts[agreement.TIE], counts[agreement.LOSS], counts[None],
+        x,
+        y,
+        agreement.win_rate(outcomes, n_boot=N_BOOT, seed=0),
+        counts[agreement.WIN],
+        counts[agreement.TIE],
+        counts[agreement.LOSS],
+        counts[None],
     )
 
 
@@ -124,7 +133,11 @@ def version_win_rates(project) -> tuple[list, list[VersionWinRate]]:
     version with the lower id)."""
     versions = {v.pk: v for v in selectors.project_versions(project)}
     outcomes = selectors.version_outcomes(project)
-    rates = [_win_rate(versions[x], versions[y], found) for (x, y), found in sorted(outcomes.items()) if x in versions and y in versions]
+    rates = [
+        _win_rate(versions[x], versions[y], found)
+        for (x, y), found in sorted(outcomes.items())
+        if x in versions and y in versions
+    ]
     return list(versions.values()), rates
 
 
@@ -186,15 +199,23 @@ def win_rate_plot(rates: list[VersionWinRate], selected: VersionWinRate | None =
     for i, r in enumerate(shown):
         w = r.result
         tip = (
-            f"{r.x.name} vs {r.y.name}: no comparison counted" if w.rate is None else
-            f"{r.x.name} vs {r.y.name}: {w.rate:.1%} of {w.n} (95% interval {w.low:.1%} to {w.high:.1%})"
+            f"{r.x.name} vs {r.y.name}: no comparison counted"
+            if w.rate is None
+            else f"{r.x.name} vs {r.y.name}: {w.rate:.1%} of {w.n} (95% interval {w.low:.1%} to {w.high:.1%})"
         )
         middle = top + row_height * i + row_height / 2
-        rows.append(WinRateRow(
-            label=f"{_short(r.x.name)} vs {_short(r.y.name)}", y=middle, y_top=middle - 5, y_bottom=middle + 5,
-            point=px(w.rate) if w.rate is not None else None,
-            low=px(w.low) if w.low is not None else None, high=px(w.high) if w.high is not None else None,
-            tip=tip, selected=selected is not None and i == 0,
-        ))
+        rows.append(
+            WinRateRow(
+                label=f"{_short(r.x.name)} vs {_short(r.y.name)}",
+                y=middle,
+                y_top=middle - 5,
+                y_bottom=middle + 5,
+                point=px(w.rate) if w.rate is not None else None,
+                low=px(w.low) if w.low is not None else None,
+                high=px(w.high) if w.high is not None else None,
+                tip=tip,
+                selected=selected is not None and i == 0,
+            )
+        )
     ticks = [(px(v), f"{round(v * 100)}%") for v in (0, 0.25, 0.5, 0.75, 1)]
     return WinRatePlot(width, bottom + 26, left, right, top, bottom, px(0.5), ticks, rows)

@@ -41,7 +41,11 @@ RESOLVE = "preferences.change_comparison"
 
 # A pairwise choice as the value webapp.preferences.agreement works with.
 CHOICE_VALUE = {
-    Choice.A_MUCH_BETTER: -2, Choice.A_BETTER: -1, Choice.TIE: 0, Choice.B_BETTER: 1, Choice.B_MUCH_BETTER: 2,
+    Choice.A_MUCH_BETTER: -2,
+    Choice.A_BETTER: -1,
+    Choice.TIE: 0,
+    Choice.B_BETTER: 1,
+    Choice.B_MUCH_BETTER: 2,
     Choice.BOTH_BAD: BOTH_BAD,
 }
 
@@ -91,7 +95,9 @@ def comparison_for_user(user, pk) -> Comparison:
     return comparison
 
 
-def labels_for_user(user, *, project_id: int | None = None, comparison_id: int | None = None) -> QuerySet[PreferenceLabel]:
+def labels_for_user(
+    user, *, project_id: int | None = None, comparison_id: int | None = None
+) -> QuerySet[PreferenceLabel]:
     """The user's own labels; an admin's view holds everyone's."""
     if not user.is_authenticated:
         return PreferenceLabel.objects.none()
@@ -131,8 +137,15 @@ def label_value(choice: str, ranking) -> object:
 
 def _count(model, *conditions, **where):
     return Coalesce(
-        Subquery(model.objects.filter(*conditions, **where).order_by().values("comparison").annotate(n=Count("pk")).values("n")[:1]),
-        Value(0), output_field=IntegerField(),
+        Subquery(
+            model.objects.filter(*conditions, **where)
+            .order_by()
+            .values("comparison")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        Value(0),
+        output_field=IntegerField(),
     )
 
 
@@ -160,7 +173,8 @@ def last_undone(user, comparison: Comparison) -> LabelChange | None:
     """The label the user last took back on this comparison (what they had said), if any."""
     return (
         LabelChange.objects.filter(annotator=user, comparison=comparison, action=LabelChange.Action.UNDONE)
-        .order_by("-at", "-pk").first()
+        .order_by("-at", "-pk")
+        .first()
     )
 
 
@@ -174,11 +188,22 @@ def open_count(user, project: Project, *, gold: bool, k: int, now: datetime) -> 
     comparison nobody has labelled, that no one else holds and that `user` did not skip is
     open; only the others, few next to a big queue, are checked one by one."""
     if gold:  # open unless the user labelled or skipped it
-        touched = PreferenceLabel.objects.filter(annotator=user, comparison__project=project).order_by().values("comparison_id")
+        touched = (
+            PreferenceLabel.objects.filter(annotator=user, comparison__project=project)
+            .order_by()
+            .values("comparison_id")
+        )
     else:
-        touched = PreferenceLabel.objects.filter(comparison__project=project).order_by().values("comparison_id").union(
-            Reservation.objects.filter(comparison__project=project, expires_at__gt=now).exclude(annotator=user).values("comparison_id"),
-            all=True,
+        touched = (
+            PreferenceLabel.objects.filter(comparison__project=project)
+            .order_by()
+            .values("comparison_id")
+            .union(
+                Reservation.objects.filter(comparison__project=project, expires_at__gt=now)
+                .exclude(annotator=user)
+                .values("comparison_id"),
+                all=True,
+            )
         )
     skipped = Skip.objects.filter(annotator=user, comparison__project=project).order_by().values("comparison_id")
     touched = touched.union(skipped, all=True)
@@ -237,7 +262,9 @@ def project_label_rows(project: Project) -> list[LabelRow]:
     rows = (
         PreferenceLabel.objects.filter(comparison__project=project)
         .order_by("created_at", "pk")
-        .values_list("annotator_id", "annotator__username", "comparison_id", "choice", "ranking", "rationale", "seconds_spent")
+        .values_list(
+            "annotator_id", "annotator__username", "comparison_id", "choice", "ranking", "rationale", "seconds_spent"
+        )
     )
     return [LabelRow(*row) for row in rows]
 
@@ -253,14 +280,19 @@ def labels_per_day(project: Project) -> list[tuple]:
     rows = (
         PreferenceLabel.objects.filter(comparison__project=project)
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .order_by().values("day").annotate(n=Count("pk")).order_by("day")
+        .order_by()
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by("day")
     )
     return [(row["day"], row["n"]) for row in rows]
 
 
 def project_skips(project: Project) -> dict[int, int]:
     """{annotator id: comparisons they skipped in the project}."""
-    rows = project.comparisons.filter(skips__isnull=False).values("skips__annotator").annotate(n=Count("skips")).order_by()
+    rows = (
+        project.comparisons.filter(skips__isnull=False).values("skips__annotator").annotate(n=Count("skips")).order_by()
+    )
     return {row["skips__annotator"]: row["n"] for row in rows}
 
 
@@ -283,7 +315,11 @@ def disagreements(project: Project, *, include_resolved: bool = False) -> list[C
 
 def _with_labels(comparisons: QuerySet[Comparison]) -> QuerySet[Comparison]:
     return _with_outputs(comparisons.select_related("resolved_by")).prefetch_related(
-        Prefetch("labels", queryset=PreferenceLabel.objects.select_related("annotator").order_by("created_at", "pk"), to_attr="label_list")
+        Prefetch(
+            "labels",
+            queryset=PreferenceLabel.objects.select_related("annotator").order_by("created_at", "pk"),
+            to_attr="label_list",
+        )
     )
 
 
@@ -306,7 +342,9 @@ def project_versions(project: Project):
     """The model versions that wrote outputs of the project's comparisons, by name."""
     from webapp.registry.models import ModelVersion
 
-    ids = ComparisonOutput.objects.filter(comparison__project=project, model_version__isnull=False).values("model_version")
+    ids = ComparisonOutput.objects.filter(comparison__project=project, model_version__isnull=False).values(
+        "model_version"
+    )
     return ModelVersion.objects.filter(pk__in=ids).order_by("name", "pk")
 
 
@@ -315,7 +353,9 @@ def version_outcomes(project: Project) -> dict[tuple[int, int], list[str]]:
     with one output of X and one of Y: a pairwise label gives one outcome (agreement.outcome;
     None for both bad), a ranking WIN when X's output is above Y's. A version with several
     outputs in one comparison (samples) is not compared there with itself or others."""
-    outputs: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))  # comparison -> version -> indices
+    outputs: dict[int, dict[int, list[int]]] = defaultdict(
+        lambda: defaultdict(list)
+    )  # comparison -> version -> indices
     n_outputs: dict[int, int] = defaultdict(int)
     for comparison_id, index, version in ComparisonOutput.objects.filter(comparison__project=project).values_list(
         "comparison_id", "index", "model_version_id"
@@ -329,7 +369,11 @@ def version_outcomes(project: Project) -> dict[tuple[int, int], list[str]]:
     }
     single = {cid: versions for cid, versions in single.items() if len(versions) >= 2}
     result: dict[tuple[int, int], list[str]] = defaultdict(list)
-    labels = PreferenceLabel.objects.filter(comparison_id__in=list(single)).order_by("pk").values_list("comparison_id", "choice", "ranking")
+    labels = (
+        PreferenceLabel.objects.filter(comparison_id__in=list(single))
+        .order_by("pk")
+        .values_list("comparison_id", "choice", "ranking")
+    )
     for comparison_id, choice, ranking in labels:
         versions = sorted(single[comparison_id].items())
         for i, (x, x_index) in enumerate(versions):
@@ -339,4 +383,3 @@ def version_outcomes(project: Project) -> dict[tuple[int, int], list[str]]:
                 elif n_outputs[comparison_id] == 2:
                     result[x, y].append(outcome(CHOICE_VALUE[choice], "A" if x_index == 0 else "B"))
     return dict(result)
-

@@ -123,7 +123,11 @@ def vote_problem(n_outputs: int, choice: str, ranking) -> str | None:
         return None
     if choice:
         return f"a comparison of {n_outputs} outputs takes a ranking (output indices, best first), not a choice"
-    if not isinstance(ranking, list) or sorted(ranking) != list(range(n_outputs)) or not all(type(i) is int for i in ranking):
+    if (
+        not isinstance(ranking, list)
+        or sorted(ranking) != list(range(n_outputs))
+        or not all(type(i) is int for i in ranking)
+    ):
         return f"the ranking must list each output index 0..{n_outputs - 1} once, best first"
     return None
 
@@ -139,11 +143,15 @@ def _require_manager(user, project) -> None:
         raise PreferenceForbidden("Only admins can add comparisons.")
 
 
-def comparisons_store(*, project, user, origin: str, specs: list[ComparisonSpec], job: Job | None = None) -> list[Comparison]:
+def comparisons_store(
+    *, project, user, origin: str, specs: list[ComparisonSpec], job: Job | None = None
+) -> list[Comparison]:
     """Save checked specs; those whose source_key the project already has are left out (deriving
     or a redelivered task again adds nothing twice). Call inside a transaction."""
     keys = [s.source_key for s in specs if s.source_key]
-    existing = set(project.comparisons.filter(source_key__in=keys).values_list("source_key", flat=True)) if keys else set()
+    existing = (
+        set(project.comparisons.filter(source_key__in=keys).values_list("source_key", flat=True)) if keys else set()
+    )
     fresh, seen = [], set()
     for spec in specs:
         if spec.source_key and (spec.source_key in existing or spec.source_key in seen):
@@ -152,8 +160,15 @@ def comparisons_store(*, project, user, origin: str, specs: list[ComparisonSpec]
         fresh.append(spec)
     comparisons = Comparison.objects.bulk_create(
         Comparison(
-            project=project, prompt=s.prompt, origin=origin, is_gold=bool(s.gold_choice or s.gold_ranking is not None),
-            gold_choice=s.gold_choice, gold_ranking=s.gold_ranking, source_key=s.source_key, meta=s.meta, job=job,
+            project=project,
+            prompt=s.prompt,
+            origin=origin,
+            is_gold=bool(s.gold_choice or s.gold_ranking is not None),
+            gold_choice=s.gold_choice,
+            gold_ranking=s.gold_ranking,
+            source_key=s.source_key,
+            meta=s.meta,
+            job=job,
             created_by=user,
         )
         for s in fresh
@@ -218,9 +233,15 @@ def _writing_specs(filters):
         version = row.meta.get("model_version")
         key = f"writing:{row.meta['iteration']}:{row.meta['sentence_start']}:{_short_hash(row.chosen, row.rejected)}"
         outputs, preferred = unbiased_order(
-            [OutputSpec(row.chosen, "writer (accepted edits)"), OutputSpec(row.rejected, f"model {names.get(version, '')}".strip(), version)], key
+            [
+                OutputSpec(row.chosen, "writer (accepted edits)"),
+                OutputSpec(row.rejected, f"model {names.get(version, '')}".strip(), version),
+            ],
+            key,
         )
-        meta = {k: row.meta[k] for k in ("iteration", "document", "instruction", "decisions")} | {"reference_choice": preferred}
+        meta = {k: row.meta[k] for k in ("iteration", "document", "instruction", "decisions")} | {
+            "reference_choice": preferred
+        }
         yield ComparisonSpec(row.prompt, outputs, meta, source_key=key)
 
 
@@ -235,10 +256,14 @@ def _coding_specs(filters):
         key = f"coding:{kind}:{row.meta['problem']}:{_short_hash(row.chosen, row.rejected)}"
         if kind == "candidates":
             versions = dict(
-                CodeCandidate.objects.filter(pk__in=[row.meta["chosen"], row.meta["rejected"]]).values_list("pk", "iteration__model_version_id")
+                CodeCandidate.objects.filter(pk__in=[row.meta["chosen"], row.meta["rejected"]]).values_list(
+                    "pk", "iteration__model_version_id"
+                )
             )
-            pair = [OutputSpec(row.chosen, "accepted or passing candidate", versions.get(row.meta["chosen"])),
-                    OutputSpec(row.rejected, "rejected or failing candidate", versions.get(row.meta["rejected"]))]
+            pair = [
+                OutputSpec(row.chosen, "accepted or passing candidate", versions.get(row.meta["chosen"])),
+                OutputSpec(row.rejected, "rejected or failing candidate", versions.get(row.meta["rejected"])),
+            ]
         else:
             pair = [OutputSpec(row.chosen, "validated tests"), OutputSpec(row.rejected, "rejected tests")]
         outputs, preferred = unbiased_order(pair, key)
@@ -252,7 +277,12 @@ def _coding_specs(filters):
 
 @transaction.atomic
 def comparisons_generate(
-    *, project, user, prompts: list[str], version_a: ModelVersion | None = None, version_b: ModelVersion | None = None,
+    *,
+    project,
+    user,
+    prompts: list[str],
+    version_a: ModelVersion | None = None,
+    version_b: ModelVersion | None = None,
     samples: int = 2,
 ) -> Job:
     """Queue the sampling of outputs for `prompts`: one from each of two versions (origin
@@ -262,7 +292,9 @@ def comparisons_generate(
     if not prompts:
         raise PreferenceError("Give at least one prompt.")
     if len(prompts) > MAX_GENERATE_PROMPTS:
-        raise PreferenceError(f"{len(prompts):,} prompts is too many for one job; the limit is {MAX_GENERATE_PROMPTS:,}.")
+        raise PreferenceError(
+            f"{len(prompts):,} prompts is too many for one job; the limit is {MAX_GENERATE_PROMPTS:,}."
+        )
     for i, prompt in enumerate(prompts, 1):
         problem = _text_problem(prompt, f"prompt {i}", MAX_PROMPT_CHARS)
         if problem:
@@ -287,19 +319,28 @@ def comparisons_generate(
     return job
 
 
-def comparisons_generate_run(*, job_id: int, project_id: int, user_id: int | None, prompts: list[str], version_ids: list[int], samples: int) -> None:
+def comparisons_generate_run(
+    *, job_id: int, project_id: int, user_id: int | None, prompts: list[str], version_ids: list[int], samples: int
+) -> None:
     """Worker side: sample the outputs and store one comparison per prompt whose outputs differ.
     Idempotent: a job already finished, or running in another worker, is left alone, and a
     redelivered job adds only the comparisons it had not stored."""
 
     def work(job: Job) -> None:
         columns, settings_used = _sample(job_id, prompts, version_ids, samples)
-        stored, skipped = _store_generated(job, project_id, user_id, prompts, columns, settings_used, len(version_ids) == 2)
+        stored, skipped = _store_generated(
+            job, project_id, user_id, prompts, columns, settings_used, len(version_ids) == 2
+        )
         note = f"; {skipped} prompts left out: their outputs were all the same" if skipped else ""
         job_finish(job_id=job_id, message=f"{stored} comparisons made{note}")
 
-    claimed_job_run(lock=GENERATE_LOCK, key=job_id, claim=_generation_job_claim, work=work,
-                    fail=lambda job, exc: job_finish(job_id=job.pk, error=error_text(exc)))
+    claimed_job_run(
+        lock=GENERATE_LOCK,
+        key=job_id,
+        claim=_generation_job_claim,
+        work=work,
+        fail=lambda job, exc: job_finish(job_id=job.pk, error=error_text(exc)),
+    )
 
 
 def _generation_job_claim(job_id: int) -> Job | None:
@@ -322,12 +363,18 @@ def _sample(job_id: int, prompts: list[str], version_ids: list[int], samples: in
     columns, used = [], None
     for n, (version, sample) in enumerate(runs):
         editor = load_editor_cached(version.base_model, version.adapter_path or None)
-        generation = GenerationSettings(do_sample=True, seed=job_id * 1000 + n, batch_size=settings.REDLINE_GENERATION_BATCH_SIZE)
+        generation = GenerationSettings(
+            do_sample=True, seed=job_id * 1000 + n, batch_size=settings.REDLINE_GENERATION_BATCH_SIZE
+        )
         used = generation.as_dict()
 
         def progress(done: int, total: int, n=n) -> None:
-            job_progress(job_id=job_id, done=n * len(prompts) + done, total=len(runs) * len(prompts),
-                         message=f"Sampling output {n + 1} of {len(runs)}: {done} of {total} prompts")
+            job_progress(
+                job_id=job_id,
+                done=n * len(prompts) + done,
+                total=len(runs) * len(prompts),
+                message=f"Sampling output {n + 1} of {len(runs)}: {done} of {total} prompts",
+            )
 
         outputs = editor.generate(prompts, generation, on_progress=progress)
         source = version.name if samples == 1 else f"{version.name} sample {sample + 1}"
@@ -336,14 +383,18 @@ def _sample(job_id: int, prompts: list[str], version_ids: list[int], samples: in
 
 
 @transaction.atomic
-def _store_generated(job: Job, project_id: int, user_id, prompts, columns, settings_used: dict, two_versions: bool) -> tuple[int, int]:
+def _store_generated(
+    job: Job, project_id: int, user_id, prompts, columns, settings_used: dict, two_versions: bool
+) -> tuple[int, int]:
     from webapp.accounts.models import Project
 
     project = Project.objects.get(pk=project_id)
     specs, skipped = [], 0
     for i, prompt in enumerate(prompts):
         outputs = [OutputSpec(text, source, version) for text, source, version in (column[i] for column in columns)]
-        spec = ComparisonSpec(prompt, outputs, {"generation_settings": settings_used, "job": job.pk}, source_key=f"generated:{job.pk}:{i}")
+        spec = ComparisonSpec(
+            prompt, outputs, {"generation_settings": settings_used, "job": job.pk}, source_key=f"generated:{job.pk}:{i}"
+        )
         if comparison_spec_problem(spec):
             skipped += 1
             continue
@@ -358,7 +409,9 @@ def _store_generated(job: Job, project_id: int, user_id, prompts, columns, setti
 
 
 @transaction.atomic
-def queue_settings_save(*, project, user, labels_per_comparison: int, gold_rate: float, reservation_seconds: int) -> QueueSettings:
+def queue_settings_save(
+    *, project, user, labels_per_comparison: int, gold_rate: float, reservation_seconds: int
+) -> QueueSettings:
     if not user.has_perm("preferences.change_queuesettings"):
         raise PreferenceForbidden("Only admins can change the queue's settings.")
     if not 1 <= labels_per_comparison <= 100:
@@ -369,7 +422,11 @@ def queue_settings_save(*, project, user, labels_per_comparison: int, gold_rate:
         raise PreferenceError(f"A reservation lasts 1 to {MAX_RESERVATION_SECONDS:,} seconds.")
     conf, _ = QueueSettings.objects.update_or_create(
         project=project,
-        defaults={"labels_per_comparison": labels_per_comparison, "gold_rate": gold_rate, "reservation_seconds": reservation_seconds},
+        defaults={
+            "labels_per_comparison": labels_per_comparison,
+            "gold_rate": gold_rate,
+            "reservation_seconds": reservation_seconds,
+        },
     )
     return conf
 
@@ -434,8 +491,11 @@ def next_item(*, user, project) -> Reservation | None:
         now = timezone.now()
         held = (
             Reservation.objects.filter(annotator=user, comparison__project=project, expires_at__gt=now)
-            .exclude(comparison__labels__annotator=user).exclude(comparison__skips__annotator=user)
-            .select_related("comparison").order_by("-created_at", "-pk").first()
+            .exclude(comparison__labels__annotator=user)
+            .exclude(comparison__skips__annotator=user)
+            .select_related("comparison")
+            .order_by("-created_at", "-pk")
+            .first()
         )
         if held is not None:
             return held
@@ -444,11 +504,12 @@ def next_item(*, user, project) -> Reservation | None:
             + Skip.objects.filter(annotator=user, comparison__project=project).count()
         )
         want_gold = conf.gold_rate > 0 and gold_slot(user.pk, position) < conf.gold_rate
-        for gold in ((True, False) if want_gold else (False,)):
+        for gold in (True, False) if want_gold else (False,):
             comparison = _take_one(user, project, gold, conf.labels_per_comparison, now)
             if comparison is not None:
                 reservation, _ = Reservation.objects.update_or_create(
-                    comparison=comparison, annotator=user,
+                    comparison=comparison,
+                    annotator=user,
                     defaults={"expires_at": now + timedelta(seconds=conf.reservation_seconds), "created_at": now},
                 )
                 return reservation
@@ -473,7 +534,12 @@ def skip(*, user, comparison: Comparison) -> Skip:
 
 @transaction.atomic
 def label_record(
-    *, user, comparison: Comparison, choice: str = "", ranking: list[int] | None = None, rationale: str = "",
+    *,
+    user,
+    comparison: Comparison,
+    choice: str = "",
+    ranking: list[int] | None = None,
+    rationale: str = "",
     seconds_spent: float | None = None,
 ) -> PreferenceLabel:
     """Create or change the user's label on the comparison (history row either way; the same
@@ -498,7 +564,8 @@ def label_record(
         k = selectors.queue_settings(comparison.project).labels_per_comparison
         if not comparison.is_gold and _taken(comparison.pk, user, timezone.now()) >= k:
             raise PreferenceConflict(
-                "This comparison already has all the labels it needs (your reservation may have expired); take the next one."
+                "This comparison already has all the labels it needs (your reservation may have expired); "
+                "take the next one."
             )
         label = PreferenceLabel.objects.create(comparison=comparison, annotator=user, **fields)
         Skip.objects.filter(comparison=comparison, annotator=user).delete()
@@ -523,20 +590,30 @@ def label_undo(*, user, project) -> Reservation:
     _require_annotator(user, project)
     label = (
         PreferenceLabel.objects.select_for_update(of=("self",))
-        .filter(annotator=user, comparison__project=project).order_by("-updated_at", "-pk").first()
+        .filter(annotator=user, comparison__project=project)
+        .order_by("-updated_at", "-pk")
+        .first()
     )
     if label is None:
         raise PreferenceConflict("You have no label to undo in this project.")
     comparison = Comparison.objects.select_for_update().get(pk=label.comparison_id)
     LabelChange.objects.create(
-        comparison=comparison, annotator=user, label=label, action=LabelChange.Action.UNDONE, choice=label.choice,
-        ranking=label.ranking, rationale=label.rationale, seconds_spent=label.seconds_spent,
+        comparison=comparison,
+        annotator=user,
+        label=label,
+        action=LabelChange.Action.UNDONE,
+        choice=label.choice,
+        ranking=label.ranking,
+        rationale=label.rationale,
+        seconds_spent=label.seconds_spent,
     )
     label.delete()
     Reservation.objects.filter(annotator=user, comparison__project=project).delete()
     now = timezone.now()
     conf = selectors.queue_settings(project)
-    return Reservation.objects.create(comparison=comparison, annotator=user, expires_at=now + timedelta(seconds=conf.reservation_seconds))
+    return Reservation.objects.create(
+        comparison=comparison, annotator=user, expires_at=now + timedelta(seconds=conf.reservation_seconds)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,7 +621,9 @@ def label_undo(*, user, project) -> Reservation:
 
 
 @transaction.atomic
-def comparison_resolve(*, user, comparison: Comparison, choice: str = "", ranking: list[int] | None = None) -> Comparison:
+def comparison_resolve(
+    *, user, comparison: Comparison, choice: str = "", ranking: list[int] | None = None
+) -> Comparison:
     """An admin settles what the comparison's answer is (a choice for a pair, a ranking for 3+
     outputs); exports and datasets use it instead of the annotators' majority. No choice and no
     ranking clears the resolution. Every resolution and clearing is kept as a Resolution row,
@@ -563,5 +642,7 @@ def comparison_resolve(*, user, comparison: Comparison, choice: str = "", rankin
         comparison.resolved_choice, comparison.resolved_ranking = choice, ranking
         comparison.resolved_by, comparison.resolved_at = user, timezone.now()
     comparison.save(update_fields=["resolved_choice", "resolved_ranking", "resolved_by", "resolved_at"])
-    Resolution.objects.create(comparison=comparison, admin=user, choice=comparison.resolved_choice, ranking=comparison.resolved_ranking)
+    Resolution.objects.create(
+        comparison=comparison, admin=user, choice=comparison.resolved_choice, ranking=comparison.resolved_ranking
+    )
     return comparison

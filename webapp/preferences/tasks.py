@@ -7,5 +7,9 @@ from webapp.preferences.services import comparisons_generate_run
 
 
 @shared_task(acks_late=True)
-def generate_comparisons(job_id: int, project_id: int, user_id: int | None, prompts: list[str], version_ids: list[int], samples: int) -> None:
-    comparisons_generate_run(job_id=job_id, project_id=project_id, user_id=user_id, prompts=prompts, version_ids=version_ids, samples=samples)
+def generate_comparisons(
+    job_id: int, project_id: int, user_id: int | None, prompts: list[str], version_ids: list[int], samples: int
+) -> None:
+    comparisons_generate_run(
+        job_id=job_id, project_id=project_id, user_id=user_id, prompts=prompts, version_ids=version_ids, samples=samples
+    )

@@ -35,8 +35,12 @@ QUALITY_PAGE = "preferences/quality.html"
 SECONDS_SLACK = 5.0
 # Pairwise choices in key order: 1-5, then 0 for both bad.
 PAIR_KEYS = (
-    ("1", Choice.A_MUCH_BETTER), ("2", Choice.A_BETTER), ("3", Choice.TIE),
-    ("4", Choice.B_BETTER), ("5", Choice.B_MUCH_BETTER), ("0", Choice.BOTH_BAD),
+    ("1", Choice.A_MUCH_BETTER),
+    ("2", Choice.A_BETTER),
+    ("3", Choice.TIE),
+    ("4", Choice.B_BETTER),
+    ("5", Choice.B_MUCH_BETTER),
+    ("0", Choice.BOTH_BAD),
 )
 
 
@@ -83,7 +87,9 @@ def _queue_context(request, project, *, notice: str = "", error: str = "", form:
     }
 
 
-def _queue_response(request, project, *, notice: str = "", error: str = "", status: int = 200, form: LabelForm | None = None):
+def _queue_response(
+    request, project, *, notice: str = "", error: str = "", status: int = 200, form: LabelForm | None = None
+):
     """After a POST: the next item's fragment for htmx; else a message and a redirect."""
     if request.htmx:
         context = _queue_context(request, project, notice=notice, error=error, form=form)
@@ -143,8 +149,12 @@ def label_submit(request, pk: int, comparison_pk: int):
     data = form.cleaned_data
     try:
         label = services.label_record(
-            user=request.user, comparison=comparison, choice=data["choice"], ranking=data["ranking"],
-            rationale=data["rationale"], seconds_spent=_seconds_spent(request, comparison, data["seconds"]),
+            user=request.user,
+            comparison=comparison,
+            choice=data["choice"],
+            ranking=data["ranking"],
+            rationale=data["rationale"],
+            seconds_spent=_seconds_spent(request, comparison, data["seconds"]),
         )
     except PreferenceForbidden as exc:
         raise PermissionDenied(str(exc)) from exc
@@ -198,7 +208,11 @@ def _version_choice(versions, request, name: str):
 @_view(selectors.VIEW_ALL)
 @require_GET
 def quality_projects(request):
-    return render(request, PROJECTS_PAGE, {"projects": selectors.projects_for_user(request.user).order_by("name"), "screen": "quality"})
+    return render(
+        request,
+        PROJECTS_PAGE,
+        {"projects": selectors.projects_for_user(request.user).order_by("name"), "screen": "quality"},
+    )
 
 
 @_view(selectors.VIEW_ALL)
@@ -211,7 +225,9 @@ def quality_page(request, pk: int):
     show_all = request.GET.get("show") == "all"
     context = {
         "project": project,
-        "report": quality.project_quality(project, min_common=_int_param(request, "min_common", quality.DEFAULT_MIN_COMMON, 2, 10_000)),
+        "report": quality.project_quality(
+            project, min_common=_int_param(request, "min_common", quality.DEFAULT_MIN_COMMON, 2, 10_000)
+        ),
         "per_day_chart": quality.labels_per_day_chart(project),
         "disagreements": selectors.disagreements(project, include_resolved=show_all),
         "disagreement_counts": selectors.disagreement_count(project),
@@ -247,19 +263,29 @@ def resolve(request, pk: int, comparison_pk: int):
             if data["clear"]:
                 services.comparison_resolve(user=request.user, comparison=comparison)
             else:
-                services.comparison_resolve(user=request.user, comparison=comparison, choice=data["choice"], ranking=data["ranking"])
+                services.comparison_resolve(
+                    user=request.user, comparison=comparison, choice=data["choice"], ranking=data["ranking"]
+                )
         except PreferenceForbidden as exc:
             raise PermissionDenied(str(exc)) from exc
         except PreferenceError as exc:
             error, status = str(exc), exc.status_code
     if request.htmx:
         context = {
-            "project": project, "c": selectors.comparison_with_labels(project, comparison_pk), "error": error,
-            "pair_choices": Choice.choices, "can_resolve": True,
+            "project": project,
+            "c": selectors.comparison_with_labels(project, comparison_pk),
+            "error": error,
+            "pair_choices": Choice.choices,
+            "can_resolve": True,
         }
         return render(request, f"{QUALITY_PAGE}#disagreement", context, status=status)
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"Comparison {comparison.pk} is resolved." if not form.cleaned_data["clear"] else f"The resolution of comparison {comparison.pk} is cleared.")
+        messages.success(
+            request,
+            f"Comparison {comparison.pk} is resolved."
+            if not form.cleaned_data["clear"]
+            else f"The resolution of comparison {comparison.pk} is cleared.",
+        )
     return redirect(reverse("preferences:quality", args=[project.pk]) + f"#comparison-{comparison.pk}")

@@ -37,14 +37,20 @@ class ModelVersion(models.Model):
     # that run's `version`, kept by the training app (reverse accessor: training_run).
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     description = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["kind"], condition=Q(is_active=True), name="one_active_model_version_per_kind"),
-            models.CheckConstraint(condition=Q(is_active=False) | Q(kind__in=["editor", "coder"]), name="only_proposing_models_are_active"),
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(is_active=True), name="one_active_model_version_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(kind__in=["editor", "coder"]), name="only_proposing_models_are_active"
+            ),
         ]
 
     def __str__(self) -> str:

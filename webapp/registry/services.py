@@ -23,7 +23,9 @@ def model_version_active(kind: str = ModelVersion.Kind.EDITOR) -> ModelVersion:
     if active is not None:
         return active
     name = "default" if kind == ModelVersion.Kind.EDITOR else f"default {kind}"
-    version, _ = ModelVersion.objects.get_or_create(name=name, defaults={"base_model": default_model(kind), "kind": kind})
+    version, _ = ModelVersion.objects.get_or_create(
+        name=name, defaults={"base_model": default_model(kind), "kind": kind}
+    )
     ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
     version.is_active = True
     return version
@@ -46,7 +48,9 @@ def model_version_configured(kind: str = ModelVersion.Kind.EDITOR) -> tuple[Mode
     if chosen_by_hand or VersionEvent.objects.filter(version=active).exists():
         return active, f"kept (promoted); the configured {configured} is not used"
     prefix = CONFIGURED_PREFIX if kind == ModelVersion.Kind.EDITOR else f"{CONFIGURED_PREFIX}{kind} "
-    version, _ = ModelVersion.objects.get_or_create(name=(prefix + configured)[:200], defaults={"base_model": configured, "kind": kind})
+    version, _ = ModelVersion.objects.get_or_create(
+        name=(prefix + configured)[:200], defaults={"base_model": configured, "kind": kind}
+    )
     return model_version_activate(version=version), "activated from the configuration"
 
 
@@ -55,7 +59,9 @@ def model_version_activate(*, version: ModelVersion) -> ModelVersion:
     """Make `version` the one that new proposals of its kind come from (no event; see model_version_promote)."""
     if version.kind not in ModelVersion.PROPOSING:
         raise RegistryError("A reward model scores proposals; it cannot make them. Promote an editor or a coder.")
-    ModelVersion.objects.select_for_update().filter(is_active=True, kind=version.kind).exclude(pk=version.pk).update(is_active=False)
+    ModelVersion.objects.select_for_update().filter(is_active=True, kind=version.kind).exclude(pk=version.pk).update(
+        is_active=False
+    )
     ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
     version.is_active = True
     return version

@@ -32,7 +32,9 @@ from webapp.training.serializers import (
 )
 
 ERRORS = {400: ErrorSerializer, 404: ErrorSerializer}
-_JSONL = {(200, JSONLinesRenderer.media_type): OpenApiResponse(OpenApiTypes.STR, description="snapshot rows, one a line")}
+_JSONL = {
+    (200, JSONLinesRenderer.media_type): OpenApiResponse(OpenApiTypes.STR, description="snapshot rows, one a line")
+}
 
 
 class TrainingAPIView(AppAPIView):
@@ -54,9 +56,11 @@ class RunListView(TrainingAPIView, generics.ListAPIView):
     def get_queryset(self):
         return selectors.runs_recent(limit=None)
 
+    def paginate_queryset(self, queryset):
+        return [runs.run_as_seen(run) for run in super().paginate_queryset(queryset)]
+
     @extend_schema(description="Every run, newest first. A run whose worker died reads as failed, never as running.")
     def get(self, request, *args, **kwargs):
-        runs.training_runs_fail_abandoned()
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -93,8 +97,7 @@ class RunDetailView(TrainingAPIView):
 
     @extend_schema(responses={200: TrainingRunDetailSerializer, 404: ErrorSerializer})
     def get(self, request, pk: int):
-        runs.training_runs_fail_abandoned()
-        return Response(TrainingRunDetailSerializer(selectors.run_get(pk)).data)
+        return Response(TrainingRunDetailSerializer(runs.run_as_seen(selectors.run_get(pk))).data)
 
 
 class RunCancelView(TrainingAPIView):
@@ -179,7 +182,9 @@ class VersionPromoteView(TrainingAPIView):
     )
     def post(self, request, pk: int):
         version = selectors.version_get(pk)
-        event = registry_services.model_version_promote(version=version, user=request.user, **valid_input(PromoteInput, request))
+        event = registry_services.model_version_promote(
+            version=version, user=request.user, **valid_input(PromoteInput, request)
+        )
         return Response(_version_change(event))
 
 

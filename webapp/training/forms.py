@@ -21,11 +21,16 @@ class SourcesForm(forms.Form):
     sources = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Feedback to train on")
     project = forms.ModelChoiceField(Project.objects.order_by("name"), required=False, empty_label="All projects")
     since = forms.DateTimeField(
-        required=False, label="Only feedback after", help_text="Optional, e.g. 2026-11-01 00:00 (UTC).",
+        required=False,
+        label="Only feedback after",
+        help_text="Optional, e.g. 2026-11-01 00:00 (UTC).",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     held_out_percent = forms.IntegerField(
-        min_value=0, max_value=MAX_HELD_OUT_PERCENT, initial=10, label="Held out for evaluation (%)",
+        min_value=0,
+        max_value=MAX_HELD_OUT_PERCENT,
+        initial=10,
+        label="Held out for evaluation (%)",
     )
 
     def __init__(self, *args, **kwargs):
@@ -37,29 +42,45 @@ class SourcesForm(forms.Form):
 
 class RunForm(SourcesForm):
     base_version = forms.ModelChoiceField(
-        ModelVersion.objects.filter(kind__in=ModelVersion.PROPOSING), required=False, empty_label="The active editor",
-        label="Start from", help_text="Train the coder on coding feedback, the editor on writing feedback.",
+        ModelVersion.objects.filter(kind__in=ModelVersion.PROPOSING),
+        required=False,
+        empty_label="The active editor",
+        label="Start from",
+        help_text="Train the coder on coding feedback, the editor on writing feedback.",
     )
     method = forms.ChoiceField(choices=TrainingRun.Method.choices, initial=TrainingRun.Method.DPO)
-    finetune = forms.ChoiceField(choices=TrainingRun.Finetune.choices, initial=TrainingRun.Finetune.LORA, label="Fine-tuning")
-    snapshot = forms.ModelChoiceField(
-        DatasetSnapshot.objects.all(), required=False, empty_label="A new snapshot of the feedback above",
-        label="Dataset", help_text="Or train again on an existing snapshot.",
+    finetune = forms.ChoiceField(
+        choices=TrainingRun.Finetune.choices, initial=TrainingRun.Finetune.LORA, label="Fine-tuning"
     )
-    learning_rate = forms.FloatField(required=False, min_value=1e-8, max_value=1.0, help_text="Empty: the method's default.")
+    snapshot = forms.ModelChoiceField(
+        DatasetSnapshot.objects.all(),
+        required=False,
+        empty_label="A new snapshot of the feedback above",
+        label="Dataset",
+        help_text="Or train again on an existing snapshot.",
+    )
+    learning_rate = forms.FloatField(
+        required=False, min_value=1e-8, max_value=1.0, help_text="Empty: the method's default."
+    )
     num_epochs = forms.IntegerField(required=False, min_value=1, max_value=100, label="Epochs")
     max_steps = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, help_text="Overrides the epochs.")
     batch_size = forms.IntegerField(required=False, min_value=1, max_value=1024)
     lora_r = forms.IntegerField(required=False, min_value=1, max_value=512, label="LoRA rank")
     beta = forms.FloatField(required=False, min_value=0.001, max_value=100, label="DPO beta")
-    promote_if_better = forms.BooleanField(required=False, label="Promote the new version if its evaluation beats the active one")
+    promote_if_better = forms.BooleanField(
+        required=False, label="Promote the new version if its evaluation beats the active one"
+    )
     request_token = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["request_token"].initial = uuid.uuid4()
-        self.fields["snapshot"].label_from_instance = lambda s: f"#{s.pk} · {s.row_count} rows · {s.created_at:%Y-%m-%d %H:%M}"
-        self.fields["base_version"].label_from_instance = lambda v: f"{v.name} ({v.kind}{', active' if v.is_active else ''})"
+        self.fields["snapshot"].label_from_instance = lambda s: (
+            f"#{s.pk} · {s.row_count} rows · {s.created_at:%Y-%m-%d %H:%M}"
+        )
+        self.fields["base_version"].label_from_instance = lambda v: (
+            f"{v.name} ({v.kind}{', active' if v.is_active else ''})"
+        )
 
     def clean(self):
         data = super().clean()
@@ -79,6 +100,10 @@ class RunForm(SourcesForm):
 
 class PolicyForm(forms.Form):
     enabled = forms.BooleanField(required=False, label="Retrain automatically")
-    after_decisions = forms.IntegerField(min_value=1, max_value=1_000_000, initial=200, label="After this many new decisions")
+    after_decisions = forms.IntegerField(
+        min_value=1, max_value=1_000_000, initial=200, label="After this many new decisions"
+    )
     method = forms.ChoiceField(choices=TrainingRun.Method.choices[:2], initial=TrainingRun.Method.DPO)
-    promote_if_better = forms.BooleanField(required=False, initial=True, label="Promote only if the evaluation beats the active version")
+    promote_if_better = forms.BooleanField(
+        required=False, initial=True, label="Promote only if the evaluation beats the active version"
+    )

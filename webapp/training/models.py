@@ -16,7 +16,9 @@ from webapp.registry.models import ModelVersion
 class DatasetSnapshot(models.Model):
     """The rows a run trains and is evaluated on, frozen when the snapshot is made."""
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sources = models.JSONField(default=list, help_text="dataset builders the rows came from")
     project = models.ForeignKey("accounts.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -92,12 +94,18 @@ class TrainingRun(models.Model):
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="runs")
     base_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="runs")
     version = models.OneToOneField(
-        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="training_run",
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="training_run",
         help_text="the version the run made, once it succeeded",
     )
     project = models.ForeignKey("accounts.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     trigger = models.CharField(max_length=20, default="manual", help_text="manual, policy, api")
-    promote_if_better = models.BooleanField(default=False, help_text="promote the new version if its evaluation beats the active one")
+    promote_if_better = models.BooleanField(
+        default=False, help_text="promote the new version if its evaluation beats the active one"
+    )
     # The form carries this token: a double click (or a retried request) finds the run the first one made.
     request_token = models.UUIDField(null=True, blank=True, unique=True)
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -114,7 +122,9 @@ class TrainingRun(models.Model):
     artifact_path = models.CharField(max_length=500, blank=True)
     device = models.CharField(max_length=40, blank=True)
     worker = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -160,7 +170,9 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["version", "snapshot"], name="one_evaluation_per_version_snapshot")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "snapshot"], name="one_evaluation_per_version_snapshot")
+        ]
 
 
 class RetrainPolicy(models.Model):
@@ -173,7 +185,9 @@ class RetrainPolicy(models.Model):
     promote_if_better = models.BooleanField(default=True)
     decisions_at_last_run = models.PositiveIntegerField(default=0)
     last_run = models.ForeignKey(TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -14,7 +14,9 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def retrain_policy_save(*, project, user, enabled: bool, after_decisions: int, method: str, promote_if_better: bool) -> RetrainPolicy:
+def retrain_policy_save(
+    *, project, user, enabled: bool, after_decisions: int, method: str, promote_if_better: bool
+) -> RetrainPolicy:
     if after_decisions < 1:
         raise TrainingRequestError("Retrain after at least 1 new decision.")
     if method not in (TrainingRun.Method.SFT, TrainingRun.Method.DPO):
@@ -33,7 +35,12 @@ def retrain_policy_check(*, project_id: int) -> TrainingRun | None:
     """Start the project's retraining run if its policy is on, enough decisions came in since
     the last one, and none of its runs is still open. Safe to call often (tasks do, on commit)."""
     with transaction.atomic():
-        policy = RetrainPolicy.objects.select_for_update().filter(project_id=project_id, enabled=True).select_related("project").first()
+        policy = (
+            RetrainPolicy.objects.select_for_update()
+            .filter(project_id=project_id, enabled=True)
+            .select_related("project")
+            .first()
+        )
         if policy is None:
             return None
         count = project_decision_count(project_id=project_id)
@@ -43,8 +50,12 @@ def retrain_policy_check(*, project_id: int) -> TrainingRun | None:
             return None
         try:
             run = training_run_start(
-                user=None, method=policy.method, sources=["writing"], project=policy.project,
-                promote_if_better=policy.promote_if_better, trigger="policy",
+                user=None,
+                method=policy.method,
+                sources=["writing"],
+                project=policy.project,
+                promote_if_better=policy.promote_if_better,
+                trigger="policy",
             )
         except TrainingRequestError as exc:
             logger.info("retrain policy of project %s did not start a run: %s", project_id, exc)

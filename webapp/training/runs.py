@@ -46,7 +46,10 @@ CANCEL_CHECK_SECONDS = 1.0
 TRAINERS = {
     TrainingRun.Method.SFT: ("inference.training.sft_config:SFTSettings", "inference.training.sft:train_sft"),
     TrainingRun.Method.DPO: ("inference.training.dpo_config:DPOSettings", "inference.training.dpo:train_dpo"),
-    TrainingRun.Method.REWARD: ("inference.training.reward_config:RewardSettings", "inference.training.reward:train_reward"),
+    TrainingRun.Method.REWARD: (
+        "inference.training.reward_config:RewardSettings",
+        "inference.training.reward:train_reward",
+    ),
 }
 NEEDS_PAIRS = (TrainingRun.Method.DPO, TrainingRun.Method.REWARD)
 
@@ -138,7 +141,9 @@ def training_run_start(
     resolved = settings_resolve(method, finetune, settings_overrides)
     base_version = base_version or model_version_active()
     if base_version.kind not in ModelVersion.PROPOSING:
-        raise TrainingRequestError("Training starts from an editor or a coder; a reward model cannot be a starting point.")
+        raise TrainingRequestError(
+            "Training starts from an editor or a coder; a reward model cannot be a starting point."
+        )
     if snapshot is None:
         snapshot = snapshot_create(
             user=user, sources=sources or ["writing"], project=project, since=since, held_out_percent=held_out_percent
@@ -152,9 +157,17 @@ def training_run_start(
             )
     job = job_create(kind="training", user=user, message="Waiting for a worker on the gpu queue")
     run = TrainingRun.objects.create(
-        method=method, finetune=finetune, hyperparameters=resolved.as_dict(), snapshot=snapshot,
-        base_version=base_version, project=project or snapshot.project, trigger=trigger,
-        promote_if_better=promote_if_better, request_token=request_token, job=job, created_by=user,
+        method=method,
+        finetune=finetune,
+        hyperparameters=resolved.as_dict(),
+        snapshot=snapshot,
+        base_version=base_version,
+        project=project or snapshot.project,
+        trigger=trigger,
+        promote_if_better=promote_if_better,
+        request_token=request_token,
+        job=job,
+        created_by=user,
     )
     from webapp.training.tasks import train_run
 
@@ -181,11 +194,17 @@ def training_run_cancel(*, run: TrainingRun, user) -> TrainingRun:
 
 def _run_close(run: TrainingRun, status: str, *, error: str = "", message: str = "") -> None:
     """Finish the run and its job. Call inside a transaction holding the run row."""
-    TrainingRun.objects.filter(pk=run.pk).update(status=status, error=error, finished_at=timezone.now(), eta_seconds=None)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=status, error=error, finished_at=timezone.now(), eta_seconds=None
+    )
     run.status, run.error = status, error
     _log(run.pk, error or message or status)
     if run.job_id:
-        job_finish(job_id=run.job_id, error=error or (message if status == TrainingRun.Status.CANCELLED else ""), message=message)
+        job_finish(
+            job_id=run.job_id,
+            error=error or (message if status == TrainingRun.Status.CANCELLED else ""),
+            message=message,
+        )
 
 
 def _log(run_id: int, line: str) -> None:
@@ -200,15 +219,36 @@ def _abandoned_message(run: TrainingRun) -> str:
     )
 
 
+def run_abandoned(run: TrainingRun) -> bool:
+    """Marked running, but no worker holds its lock: the worker that ran it is gone."""
+    if run.status != TrainingRun.Status.RUNNING:
+        return False
+    with advisory_lock(RUN_LOCK, run.pk) as free:
+        return free
+
+
+def run_as_seen(run: TrainingRun) -> TrainingRun:
+    """The run as it stands, without writing: one whose worker is gone reads as failed, with
+    the reason, until the sweep (training_runs_fail_abandoned) records it."""
+    if run_abandoned(run):
+        run.status, run.error = TrainingRun.Status.FAILED, _abandoned_message(run)
+    return run
+
+
 def training_runs_fail_abandoned() -> int:
     """Mark failed every run still marked running whose worker is gone (its lock is free).
-    Returns how many. Called by the run pages and by the worker when it starts."""
+    Returns how many. Run by Celery beat every minute and by a worker when it starts
+    (training.tasks); the pages read runs through run_as_seen instead of writing."""
     failed = 0
     for run in TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING):
         with advisory_lock(RUN_LOCK, run.pk) as free:
             if free:
                 with transaction.atomic():
-                    locked = TrainingRun.objects.select_for_update().filter(pk=run.pk, status=TrainingRun.Status.RUNNING).first()
+                    locked = (
+                        TrainingRun.objects.select_for_update()
+                        .filter(pk=run.pk, status=TrainingRun.Status.RUNNING)
+                        .first()
+                    )
                     if locked is not None:
                         _run_close(locked, TrainingRun.Status.FAILED, error=_abandoned_message(locked))
                         failed += 1
@@ -268,7 +308,9 @@ class _Reporter:
         if not self.last:
             return
         step, total, eta = int(self.last.get("step", 0)), int(self.last.get("total", 0)), self.last.get("eta_s")
-        TrainingRun.objects.filter(pk=self.run_id).update(step=step, total_steps=total, eta_seconds=eta, heartbeat_at=timezone.now())
+        TrainingRun.objects.filter(pk=self.run_id).update(
+            step=step, total_steps=total, eta_seconds=eta, heartbeat_at=timezone.now()
+        )
         if self.job_id:
             loss = self.last.get("loss")
             text = f"Step {step} of {total}" + (f", loss {loss:.4f}" if isinstance(loss, float) else "")
@@ -323,8 +365,15 @@ def training_run_execute(*, run_id: int) -> None:
     def store(run: TrainingRun, result) -> None:
         _evaluate_and_maybe_promote(run, _version_register(run, result))
 
-    claimed_job_run(lock=RUN_LOCK, key=run_id, claim=_run_claim, work=lambda run: _train(run, _run_dir(run)),
-                    fail=fail, store=store, expected=lambda exc: isinstance(exc, TrainingCancelled))
+    claimed_job_run(
+        lock=RUN_LOCK,
+        key=run_id,
+        claim=_run_claim,
+        work=lambda run: _train(run, _run_dir(run)),
+        fail=fail,
+        store=store,
+        expected=lambda exc: isinstance(exc, TrainingCancelled),
+    )
 
 
 def _run_dir(run: TrainingRun) -> Path:
@@ -340,14 +389,22 @@ def _train(run: TrainingRun, out_dir: Path):
     ]
     device, precision = training_device()
     TrainingRun.objects.filter(pk=run.pk).update(device=f"{device} {precision}")
-    _log(run.pk, f"{run.method} ({run.finetune}) on {len(rows)} rows of snapshot #{run.snapshot_id}, from {run.base_version.name}, on {device} {precision}")
-    settings_obj = settings_resolve(run.method, run.finetune, {k: v for k, v in run.hyperparameters.items() if k != "finetune"})
+    _log(
+        run.pk,
+        f"{run.method} ({run.finetune}) on {len(rows)} rows of snapshot #{run.snapshot_id}, "
+        f"from {run.base_version.name}, on {device} {precision}",
+    )
+    settings_obj = settings_resolve(
+        run.method, run.finetune, {k: v for k, v in run.hyperparameters.items() if k != "finetune"}
+    )
     train = _import(TRAINERS[run.method][1])
     reporter = _Reporter(run)
     base = ModelRef(run.base_version.base_model, run.base_version.adapter_path or None)
     if out_dir.exists():
         shutil.rmtree(out_dir)  # left by an earlier attempt at this run
-    result = train(base, rows, str(out_dir), settings_obj, on_progress=reporter.on_progress, should_stop=reporter.should_stop)
+    result = train(
+        base, rows, str(out_dir), settings_obj, on_progress=reporter.on_progress, should_stop=reporter.should_stop
+    )
     reporter.flush()
     return result
 
@@ -363,12 +420,18 @@ def _version_register(run: TrainingRun, result) -> ModelVersion:
         parent=run.base_version,
         created_by=run.created_by,
     )
-    TrainingRun.objects.filter(pk=run.pk).update(artifact_path=str(result.out_dir), metrics=result.metrics, version=version)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        artifact_path=str(result.out_dir), metrics=result.metrics, version=version
+    )
     run.version = version
     _log(run.pk, f"saved {result.artifact} to {result.out_dir} as version {version.name!r}")
     if run.job_id:
-        job_progress(job_id=run.job_id, done=run.total_steps or result.steps, total=run.total_steps or result.steps,
-                     message="Evaluating on the held-out rows")
+        job_progress(
+            job_id=run.job_id,
+            done=run.total_steps or result.steps,
+            total=run.total_steps or result.steps,
+            message="Evaluating on the held-out rows",
+        )
     return version
 
 
@@ -393,7 +456,9 @@ def _evaluate_and_maybe_promote(run: TrainingRun, version: ModelVersion) -> None
 
 def _promote_if_better(run: TrainingRun, version: ModelVersion, new) -> str:
     active = model_version_active(version.kind)
-    old = active.evaluations.filter(snapshot=run.snapshot).first() or model_version_evaluate(version=active, snapshot=run.snapshot)
+    old = active.evaluations.filter(snapshot=run.snapshot).first() or model_version_evaluate(
+        version=active, snapshot=run.snapshot
+    )
     better, why = evaluation_compare(new, old)
     if better:
         model_version_promote(version=version, user=None, reason=f"run {run.pk} ({run.trigger}): {why}")

@@ -37,7 +37,9 @@ def version_run(version: ModelVersion) -> TrainingRun | None:
 def run_series(run: TrainingRun) -> dict[str, list[tuple[int, float]]]:
     """Every logged value of the run by name, as (step, value) in step order."""
     series: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for step, name, value in TrainingPoint.objects.filter(run=run).order_by("step").values_list("step", "name", "value"):
+    for step, name, value in (
+        TrainingPoint.objects.filter(run=run).order_by("step").values_list("step", "name", "value")
+    ):
         series[name].append((step, value))
     return dict(series)
 
@@ -46,7 +48,9 @@ def snapshot_get(pk: int) -> DatasetSnapshot:
     return get_object_or_404(DatasetSnapshot.objects.select_related("created_by", "project"), pk=pk)
 
 
-def snapshot_rows_page(snapshot: DatasetSnapshot, *, split: str | None, offset: int, limit: int) -> QuerySet[SnapshotRow]:
+def snapshot_rows_page(
+    snapshot: DatasetSnapshot, *, split: str | None, offset: int, limit: int
+) -> QuerySet[SnapshotRow]:
     rows = SnapshotRow.objects.filter(snapshot=snapshot)
     if split:
         rows = rows.filter(split=split)
@@ -60,7 +64,11 @@ def snapshots_recent(limit: int = 20) -> QuerySet[DatasetSnapshot]:
 def versions_with_evaluations() -> QuerySet[ModelVersion]:
     """Every version, newest first, with `.evaluation_list` (newest first) and the run that made it."""
     return ModelVersion.objects.select_related("parent", "training_run").prefetch_related(
-        Prefetch("evaluations", queryset=Evaluation.objects.select_related("snapshot").order_by("-created_at"), to_attr="evaluation_list")
+        Prefetch(
+            "evaluations",
+            queryset=Evaluation.objects.select_related("snapshot").order_by("-created_at"),
+            to_attr="evaluation_list",
+        )
     )
 
 
@@ -75,7 +83,11 @@ def version_lineage(version: ModelVersion) -> list[ModelVersion]:
     while current is not None and current.pk not in seen:
         chain.append(current)
         seen.add(current.pk)
-        current = ModelVersion.objects.select_related("parent").filter(pk=current.parent_id).first() if current.parent_id else None
+        current = (
+            ModelVersion.objects.select_related("parent").filter(pk=current.parent_id).first()
+            if current.parent_id
+            else None
+        )
     return chain
 
 

@@ -39,9 +39,27 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingRun
         fields = [
-            "id", "method", "finetune", "status", "step", "total_steps", "percent", "eta_seconds", "error",
-            "trigger", "promote_if_better", "base_version", "snapshot", "project", "version", "job", "device",
-            "created_by", "created_at", "started_at", "finished_at",
+            "id",
+            "method",
+            "finetune",
+            "status",
+            "step",
+            "total_steps",
+            "percent",
+            "eta_seconds",
+            "error",
+            "trigger",
+            "promote_if_better",
+            "base_version",
+            "snapshot",
+            "project",
+            "version",
+            "job",
+            "device",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
         ]
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
@@ -70,8 +88,19 @@ class SnapshotSerializer(serializers.ModelSerializer):
     class Meta:
         model = DatasetSnapshot
         fields = [
-            "id", "created_by", "created_at", "sources", "project", "since", "cutoff", "held_out_percent",
-            "counts", "row_count", "train_count", "held_out_count", "content_hash",
+            "id",
+            "created_by",
+            "created_at",
+            "sources",
+            "project",
+            "since",
+            "cutoff",
+            "held_out_percent",
+            "counts",
+            "row_count",
+            "train_count",
+            "held_out_count",
+            "content_hash",
         ]
 
 
@@ -96,7 +125,10 @@ class EvaluationSerializer(serializers.ModelSerializer):
 class ModelVersionSerializer(serializers.ModelSerializer):
     """Expects versions from selectors.versions_with_evaluations (`.evaluation_list`)."""
 
-    kind = serializers.CharField(read_only=True, help_text="editor (proposes text edits), coder (proposes code and tests) or reward (scores proposals)")
+    kind = serializers.CharField(
+        read_only=True,
+        help_text="editor (proposes text edits), coder (proposes code and tests) or reward (scores proposals)",
+    )
     latest_metrics = serializers.SerializerMethodField(help_text="the figures of its newest evaluation; {} if none")
     training_run = serializers.SerializerMethodField(help_text="the run that made it; null if none did")
     snapshot = serializers.SerializerMethodField(help_text="the snapshot that run trained on; null if none")
@@ -104,8 +136,19 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
         fields = [
-            "id", "name", "kind", "base_model", "adapter_path", "is_active", "reads_context", "parent",
-            "training_run", "snapshot", "description", "created_at", "latest_metrics",
+            "id",
+            "name",
+            "kind",
+            "base_model",
+            "adapter_path",
+            "is_active",
+            "reads_context",
+            "parent",
+            "training_run",
+            "snapshot",
+            "description",
+            "created_at",
+            "latest_metrics",
         ]
 
     @extend_schema_field(serializers.DictField())
@@ -152,8 +195,12 @@ class SourcesInput(serializers.Serializer):
     """Which feedback a snapshot is made of. Unknown sources are the service's to refuse (400)."""
 
     sources = serializers.ListField(child=serializers.CharField(), allow_empty=False, default=["writing"])
-    project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all(), required=False, allow_null=True, default=None)
-    since = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="only feedback after this time")
+    project = serializers.PrimaryKeyRelatedField(
+        queryset=Project.objects.all(), required=False, allow_null=True, default=None
+    )
+    since = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="only feedback after this time"
+    )
     held_out_percent = serializers.IntegerField(min_value=0, max_value=MAX_HELD_OUT_PERCENT, default=10)
 
 
@@ -169,12 +216,17 @@ class RunStartInput(SourcesInput):
         "beta for DPO, ...); the rest keep the method's defaults. An unknown setting or a bad value is a 400.",
     )
     snapshot = serializers.PrimaryKeyRelatedField(
-        queryset=DatasetSnapshot.objects.all(), required=False, allow_null=True, default=None,
+        queryset=DatasetSnapshot.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="train on this snapshot; without it a new one is made of sources/project/since",
     )
     promote_if_better = serializers.BooleanField(default=False)
     request_token = serializers.UUIDField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="a retried request with the same token answers the run the first one started (200)",
     )
 

@@ -44,18 +44,29 @@ def model_version_evaluate(*, version: ModelVersion, snapshot: DatasetSnapshot) 
         if pairs:
             metrics.update(_prefixed("preference", preference_accuracy(ref, pairs)))
         cases = [
-            ReplayCase(r.meta["instruction_text"], r.meta["sentence"], [tuple(e) for e in r.meta["accepted"]], [tuple(e) for e in r.meta["rejected"]])
+            ReplayCase(
+                r.meta["instruction_text"],
+                r.meta["sentence"],
+                [tuple(e) for e in r.meta["accepted"]],
+                [tuple(e) for e in r.meta["rejected"]],
+            )
             for r in rows
             if r.source == "writing" and "sentence" in r.meta
         ]
         if cases:
             editor = load_editor_cached(version.base_model, version.adapter_path or None)
-            replay = replay_decisions(editor, cases, GenerationSettings(batch_size=settings.REDLINE_GENERATION_BATCH_SIZE,
-                                                                        lexicon_guard=settings.REDLINE_LEXICON_GUARD))
+            replay = replay_decisions(
+                editor,
+                cases,
+                GenerationSettings(
+                    batch_size=settings.REDLINE_GENERATION_BATCH_SIZE, lexicon_guard=settings.REDLINE_LEXICON_GUARD
+                ),
+            )
             samples = replay.pop("samples")
             metrics.update(replay)
     evaluation, _ = Evaluation.objects.update_or_create(
-        version=version, snapshot=snapshot,
+        version=version,
+        snapshot=snapshot,
         defaults={"metrics": metrics, "samples": samples, "seconds": round(time.perf_counter() - started, 2)},
     )
     return evaluation

@@ -58,12 +58,16 @@ def content_hash(rows: Iterable[tuple[str, DatasetRow]]) -> str:
     """SHA-256 over every row, in order, as canonical JSON lines."""
     digest = hashlib.sha256()
     for split, row in rows:
-        line = json.dumps([split, row.source, row.prompt, row.chosen, row.rejected, row.meta], sort_keys=True, ensure_ascii=False)
+        line = json.dumps(
+            [split, row.source, row.prompt, row.chosen, row.rejected, row.meta], sort_keys=True, ensure_ascii=False
+        )
         digest.update(line.encode("utf-8") + b"\n")
     return digest.hexdigest()
 
 
-def build_rows(*, sources: Iterable[str], filters: DatasetFilters, held_out_percent: int) -> list[tuple[str, DatasetRow]]:
+def build_rows(
+    *, sources: Iterable[str], filters: DatasetFilters, held_out_percent: int
+) -> list[tuple[str, DatasetRow]]:
     rows: list[DatasetRow] = []
     for source in _check_sources(sources):
         rows.extend(dataset_rows(source, filters))
@@ -79,15 +83,26 @@ def _counts(rows: list[tuple[str, DatasetRow]]) -> dict:
     return counts
 
 
-def snapshot_preview(*, sources: Iterable[str], project=None, since: datetime | None = None, held_out_percent: int = 10) -> dict:
+def snapshot_preview(
+    *, sources: Iterable[str], project=None, since: datetime | None = None, held_out_percent: int = 10
+) -> dict:
     """What a snapshot made now would hold, per source: rows for training, held out, and pairs."""
-    rows = build_rows(sources=sources, filters=_filters(cutoff=timezone.now(), project=project, since=since), held_out_percent=held_out_percent)
+    rows = build_rows(
+        sources=sources,
+        filters=_filters(cutoff=timezone.now(), project=project, since=since),
+        held_out_percent=held_out_percent,
+    )
     return {"counts": _counts(rows), "rows": len(rows), "pairs": sum(r.is_pair for _, r in rows)}
 
 
 @transaction.atomic
 def snapshot_create(
-    *, user, sources: Iterable[str], project=None, since: datetime | None = None, held_out_percent: int = 10,
+    *,
+    user,
+    sources: Iterable[str],
+    project=None,
+    since: datetime | None = None,
+    held_out_percent: int = 10,
     cutoff: datetime | None = None,
 ) -> DatasetSnapshot:
     """Freeze the rows the builders give now (or as of `cutoff`). An empty result is an error:
@@ -96,7 +111,11 @@ def snapshot_create(
         raise TrainingRequestError(f"The held-out share must be between 0 and {MAX_HELD_OUT_PERCENT}%.")
     sources = _check_sources(sources)
     cutoff = cutoff or timezone.now()
-    rows = build_rows(sources=sources, filters=_filters(cutoff=cutoff, project=project, since=since), held_out_percent=held_out_percent)
+    rows = build_rows(
+        sources=sources,
+        filters=_filters(cutoff=cutoff, project=project, since=since),
+        held_out_percent=held_out_percent,
+    )
     if not rows:
         raise TrainingRequestError(
             "There is no feedback to train on yet: no accepted or rejected proposals match these sources and filters."
@@ -115,8 +134,14 @@ def snapshot_create(
     )
     SnapshotRow.objects.bulk_create(
         SnapshotRow(
-            snapshot=snapshot, position=i, split=split, source=row.source, prompt=row.prompt,
-            chosen=row.chosen, rejected=row.rejected, meta=row.meta,
+            snapshot=snapshot,
+            position=i,
+            split=split,
+            source=row.source,
+            prompt=row.prompt,
+            chosen=row.chosen,
+            rejected=row.rejected,
+            meta=row.meta,
         )
         for i, (split, row) in enumerate(rows)
     )
@@ -148,6 +173,13 @@ def snapshot_rebuild(snapshot: DatasetSnapshot) -> list[tuple[str, DatasetRow]]:
 def snapshot_jsonl(snapshot: DatasetSnapshot) -> Iterator[str]:
     """The snapshot as JSON lines (TRL's prompt/chosen/rejected columns plus split, source and meta)."""
     for position, (split, row) in enumerate(snapshot_rows(snapshot)):
-        record = {"position": position, "split": split, "source": row.source, "prompt": row.prompt,
-                  "chosen": row.chosen, "rejected": row.rejected, "meta": row.meta}
+        record = {
+            "position": position,
+            "split": split,
+            "source": row.source,
+            "prompt": row.prompt,
+            "chosen": row.chosen,
+            "rejected": row.rejected,
+            "meta": row.meta,
+        }
         yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -12,19 +12,32 @@ from webapp.training.runs import training_run_execute, training_runs_fail_abando
 from webapp.training.services import model_version_evaluate
 
 
-@shared_task(acks_late=True, soft_time_limit=settings.REDLINE_TRAINING_SOFT_TIME_LIMIT, time_limit=settings.REDLINE_TRAINING_TIME_LIMIT)
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.REDLINE_TRAINING_SOFT_TIME_LIMIT,
+    time_limit=settings.REDLINE_TRAINING_TIME_LIMIT,
+)
 def train_run(run_id: int) -> None:
     training_run_execute(run_id=run_id)
 
 
 @shared_task(acks_late=True)
 def evaluate_version(version_id: int, snapshot_id: int) -> None:
-    model_version_evaluate(version=ModelVersion.objects.get(pk=version_id), snapshot=DatasetSnapshot.objects.get(pk=snapshot_id))
+    model_version_evaluate(
+        version=ModelVersion.objects.get(pk=version_id), snapshot=DatasetSnapshot.objects.get(pk=snapshot_id)
+    )
 
 
 @shared_task(acks_late=True)
 def check_retrain_policy(project_id: int) -> None:
     retrain_policy_check(project_id=project_id)
+
+
+@shared_task
+def fail_abandoned_runs() -> int:
+    """Celery beat sends this every minute (settings.CELERY_BEAT_SCHEDULE): runs a dead worker
+    left "running" are recorded as failed. The pages only read (runs.run_as_seen)."""
+    return training_runs_fail_abandoned()
 
 
 @worker_ready.connect

@@ -19,6 +19,7 @@ from webapp.core.errors import DomainError
 from webapp.core.model_cards import model_card_for
 from webapp.core.views import HTMX_STOP_POLLING
 from webapp.registry import feedback
+from webapp.registry import selectors as registry_selectors
 from webapp.registry import services as registry_services
 from webapp.registry.models import ModelVersion
 from webapp.training import policies, runs, selectors, snapshots
@@ -60,10 +61,10 @@ def _htmx_redirect(request, url: str):
 
 def _runs_context(form: RunForm | None = None) -> dict:
     return {
-        "runs": selectors.runs_recent(),
+        "runs": [runs.run_as_seen(run) for run in selectors.runs_recent()],
         "form": form or RunForm(),
-        "active": registry_services.model_version_active(),
-        "coder": registry_services.model_version_active(ModelVersion.Kind.CODER),
+        "active": registry_selectors.version_active(),
+        "coder": registry_selectors.version_active(ModelVersion.Kind.CODER),
         "snapshots": selectors.snapshots_recent(),
         "projects": Project.objects.select_related("retrain_policy").order_by("name"),
     }
@@ -72,7 +73,6 @@ def _runs_context(form: RunForm | None = None) -> dict:
 @_admin_view("training.view_trainingrun")
 @require_GET
 def run_list(request):
-    runs.training_runs_fail_abandoned()
     return render(request, RUNS_PAGE, _runs_context())
 
 
@@ -86,7 +86,10 @@ def run_preview(request):
         data = form.cleaned_data
         try:
             context["preview"] = snapshots.snapshot_preview(
-                sources=data["sources"], project=data["project"], since=data["since"], held_out_percent=data["held_out_percent"]
+                sources=data["sources"],
+                project=data["project"],
+                since=data["since"],
+                held_out_percent=data["held_out_percent"],
             )
         except DomainError as exc:
             context["preview_error"] = str(exc)
@@ -141,8 +144,7 @@ def _run_context(run: TrainingRun) -> dict:
 @_admin_view("training.view_trainingrun")
 @require_GET
 def run_detail(request, pk: int):
-    runs.training_runs_fail_abandoned()
-    run = selectors.run_get(pk)
+    run = runs.run_as_seen(selectors.run_get(pk))
     if request.htmx and request.GET.get("fragment") == "live":
         response = render(request, f"{RUN_PAGE}#run_live", _run_context(run))
         if not run.is_open:
@@ -176,7 +178,13 @@ def snapshot_detail(request, pk: int):
     except ValueError:
         offset = 0
     rows = list(selectors.snapshot_rows_page(snapshot, split=split, offset=offset, limit=ROWS_PER_PAGE))
-    total = snapshot.held_out_count if split == "held_out" else snapshot.train_count if split == "train" else snapshot.row_count
+    total = (
+        snapshot.held_out_count
+        if split == "held_out"
+        else snapshot.train_count
+        if split == "train"
+        else snapshot.row_count
+    )
     return render(
         request,
         SNAPSHOT_PAGE,
@@ -211,7 +219,11 @@ def _figures_chart(versions: list[ModelVersion]):
     ordered = sorted(versions, key=lambda v: (v.created_at, v.pk))
     series = []
     for key, label in EVALUATION_FIGURES:
-        points = [(i, selectors.latest_metrics(v)[key]) for i, v in enumerate(ordered) if isinstance(selectors.latest_metrics(v).get(key), (int, float))]
+        points = [
+            (i, selectors.latest_metrics(v)[key])
+            for i, v in enumerate(ordered)
+            if isinstance(selectors.latest_metrics(v).get(key), (int, float))
+        ]
         if points:
             series.append(Series(label, points))
     if not series:
@@ -225,15 +237,24 @@ def _acceptance_chart(versions: list[ModelVersion]):
     shown = [v for v in versions if v.kind == ModelVersion.Kind.EDITOR][:8]
     daily = feedback.acceptance_by_version_and_day([v.pk for v in shown])
     series = [
-        Series(v.name if len(v.name) <= 40 else v.name[:39] + "…", [(d.day.toordinal(), d.rate) for d in daily[v.pk] if d.rate is not None])
-        for v in shown if v.pk in daily
+        Series(
+            v.name if len(v.name) <= 40 else v.name[:39] + "…",
+            [(d.day.toordinal(), d.rate) for d in daily[v.pk] if d.rate is not None],
+        )
+        for v in shown
+        if v.pk in daily
     ]
     series = [s for s in series if s.points]
     if not series:
         return None
     from datetime import date
 
-    return line_chart(series, y_range=(0, 1), x_format=lambda x: date.fromordinal(int(x)).strftime("%m-%d"), y_format=lambda y: f"{round(100 * y)}%")
+    return line_chart(
+        series,
+        y_range=(0, 1),
+        x_format=lambda x: date.fromordinal(int(x)).strftime("%m-%d"),
+        y_format=lambda y: f"{round(100 * y)}%",
+    )
 
 
 @_admin_view("registry.view_modelversion")
@@ -284,7 +305,13 @@ def version_compare(request):
     for ea, eb in pairs:
         keys = sorted(set(ea.metrics) | set(eb.metrics))
         samples = list(zip(ea.samples, eb.samples))
-        rows.append({"snapshot": ea.snapshot, "figures": [(k, ea.metrics.get(k), eb.metrics.get(k)) for k in keys], "samples": samples})
+        rows.append(
+            {
+                "snapshot": ea.snapshot,
+                "figures": [(k, ea.metrics.get(k), eb.metrics.get(k)) for k in keys],
+                "samples": samples,
+            }
+        )
     return render(request, "training/compare.html", {"a": a, "b": b, "versions": versions, "comparisons": rows})
 
 
@@ -293,7 +320,9 @@ def version_compare(request):
 def version_promote(request, pk: int):
     version = get_object_or_404(ModelVersion, pk=pk)
     try:
-        registry_services.model_version_promote(version=version, user=request.user, reason=request.POST.get("reason", "").strip()[:500])
+        registry_services.model_version_promote(
+            version=version, user=request.user, reason=request.POST.get("reason", "").strip()[:500]
+        )
         messages.success(request, f"{version.name} is now the active version; new proposals come from it.")
     except DomainError as exc:
         messages.error(request, str(exc))
@@ -349,13 +378,23 @@ def policy_edit(request, project_pk: int):
     else:
         initial = {}
         if policy is not None:
-            initial = {"enabled": policy.enabled, "after_decisions": policy.after_decisions, "method": policy.method, "promote_if_better": policy.promote_if_better}
+            initial = {
+                "enabled": policy.enabled,
+                "after_decisions": policy.after_decisions,
+                "method": policy.method,
+                "promote_if_better": policy.promote_if_better,
+            }
         form, status = PolicyForm(initial=initial or None), 200
     decisions = feedback.project_decision_count(project_id=project.pk)
     return render(
         request,
         "training/policy.html",
-        {"project": project, "policy": policy, "form": form, "decisions": decisions,
-         "since_last": decisions - (policy.decisions_at_last_run if policy else 0)},
+        {
+            "project": project,
+            "policy": policy,
+            "form": form,
+            "decisions": decisions,
+            "since_last": decisions - (policy.decisions_at_last_run if policy else 0),
+        },
         status=status,
     )

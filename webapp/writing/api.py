@@ -55,7 +55,6 @@ class WritingAPIView(AppAPIView):
         return super().error_body(exc)
 
 
-
 def _jsonl_response(documents, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(io.documents_export_jsonl(documents), content_type=JSONLinesRenderer.media_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -103,7 +102,9 @@ class DocumentTextEditView(WritingAPIView):
     )
     def post(self, request, pk: int):
         document = selectors.document_for_user(request.user, pk)
-        iteration = services.document_text_edit(document=document, user=request.user, **valid_input(TextEditInput, request))
+        iteration = services.document_text_edit(
+            document=document, user=request.user, **valid_input(TextEditInput, request)
+        )
         if iteration is None:
             return Response({"changed": False, "iteration": None})
         data = {"changed": True, "iteration": IterationSerializer(iteration).data}

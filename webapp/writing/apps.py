@@ -12,5 +12,6 @@ class WritingConfig(AppConfig):
         from webapp.writing.datasets import writing_rows
 
         dataset_builder_register("writing", "Writing decisions (accepted and rejected edits)", writing_rows)
-        decision_readers_register("writing", DecisionReaders(selectors.project_decision_count,
-                                                             selectors.acceptance_by_version_and_day))
+        decision_readers_register(
+            "writing", DecisionReaders(selectors.project_decision_count, selectors.acceptance_by_version_and_day)
+        )

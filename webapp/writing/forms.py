@@ -35,9 +35,7 @@ def upload_decode(upload) -> str:
 
 
 class DocumentCreateForm(forms.Form):
-    title = forms.CharField(
-        required=False, max_length=300, help_text="Optional; the first line of the text otherwise."
-    )
+    title = forms.CharField(required=False, max_length=300, help_text="Optional; the first line of the text otherwise.")
     text = forms.CharField(
         required=False,
         strip=False,

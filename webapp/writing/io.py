@@ -408,7 +408,7 @@ def _document_from_records(*, owner, project, records: list[_Record], filename: 
             raise _fail(
                 record.where,
                 "this revision stays open for review (its edits carry no accept_or_reject, or its status "
-                "is \"review\"), but a later revision of the same document follows; only the last one can "
+                'is "review"), but a later revision of the same document follows; only the last one can '
                 "be left open.",
             )
         number += 1

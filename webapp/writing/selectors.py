@@ -86,9 +86,7 @@ def decision_counts(iteration: Iteration) -> DecisionCounts:
 
 
 def document_open_iteration(document: Document) -> Iteration | None:
-    return (
-        document.iterations.filter(status__in=Iteration.OPEN).select_related("job", "model_version").first()
-    )
+    return document.iterations.filter(status__in=Iteration.OPEN).select_related("job", "model_version").first()
 
 
 def document_last_iteration(document: Document) -> Iteration | None:
@@ -193,13 +191,21 @@ def writer_past_decisions(*, user, exclude_iteration_id: int | None = None, limi
 
     decisions = (
         Decision.objects.filter(
-            decided_by=user, is_current=True, verdict__in=(Decision.Verdict.ACCEPT, Decision.Verdict.REJECT),
+            decided_by=user,
+            is_current=True,
+            verdict__in=(Decision.Verdict.ACCEPT, Decision.Verdict.REJECT),
             proposal__iteration__source=Iteration.Source.MODEL,
         )
         .exclude(proposal__iteration_id=exclude_iteration_id)
         .select_related("proposal__iteration")
-        .only("verdict", "proposal__start_char", "proposal__end_char", "proposal__before", "proposal__after",
-              "proposal__iteration__text_before")
+        .only(
+            "verdict",
+            "proposal__start_char",
+            "proposal__end_char",
+            "proposal__before",
+            "proposal__after",
+            "proposal__iteration__text_before",
+        )
         .order_by("-decided_at", "-id")[:limit]
     )
     spans: dict[int, list[tuple[int, int]]] = {}

@@ -62,8 +62,20 @@ class IterationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Iteration
         fields = [
-            "id", "document", "number", "depth", "source", "status", "instruction", "instruction_text",
-            "model_version", "job", "error", "created_at", "generation_seconds", "applied_at",
+            "id",
+            "document",
+            "number",
+            "depth",
+            "source",
+            "status",
+            "instruction",
+            "instruction_text",
+            "model_version",
+            "job",
+            "error",
+            "created_at",
+            "generation_seconds",
+            "applied_at",
         ]
 
 

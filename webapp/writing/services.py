@@ -71,9 +71,12 @@ def _last_iteration(document: Document) -> Iteration | None:
 
 
 def _model_depth(document: Document) -> int:
-    last_model = document.iterations.filter(source=Iteration.Source.MODEL).exclude(
-        status=Iteration.Status.FAILED
-    ).order_by("-number").first()
+    last_model = (
+        document.iterations.filter(source=Iteration.Source.MODEL)
+        .exclude(status=Iteration.Status.FAILED)
+        .order_by("-number")
+        .first()
+    )
     return last_model.depth if last_model else 0
 
 
@@ -83,7 +86,9 @@ def _require_no_open_iteration(document: Document) -> None:
 
 
 @transaction.atomic
-def iteration_start(*, document: Document, user, instruction: str = DEFAULT_INSTRUCTION, custom_text: str = "") -> Iteration:
+def iteration_start(
+    *, document: Document, user, instruction: str = DEFAULT_INSTRUCTION, custom_text: str = ""
+) -> Iteration:
     """Queue a model round on the document's current text. The generation task is sent on commit."""
     document = Document.objects.select_for_update().get(pk=document.pk)
     try:
@@ -130,7 +135,10 @@ def iteration_generate(*, iteration_id: int) -> None:
     live worker holds, or that is finished, is left alone; a round left "generating" by a
     worker that died is taken over. Failures are recorded on the iteration and its job."""
     claimed_job_run(
-        lock="writing.iteration", key=iteration_id, claim=_iteration_claim, work=_iteration_revise,
+        lock="writing.iteration",
+        key=iteration_id,
+        claim=_iteration_claim,
+        work=_iteration_revise,
         fail=lambda iteration, exc: _iteration_fail(iteration, error_text(exc)),
         store=lambda iteration, result: _iteration_store_revision(iteration, *result),
     )
@@ -204,9 +212,11 @@ def _run_model(iteration: Iteration, memory: WriterMemory):
 
     version = iteration.model_version
     editor = load_editor_cached(version.base_model, version.adapter_path or None)
-    generation = GenerationSettings(batch_size=settings.REDLINE_GENERATION_BATCH_SIZE,
-                                    lexicon_guard=settings.REDLINE_LEXICON_GUARD,
-                                    word_list_fixes=settings.REDLINE_WORD_LIST_FIXES)
+    generation = GenerationSettings(
+        batch_size=settings.REDLINE_GENERATION_BATCH_SIZE,
+        lexicon_guard=settings.REDLINE_LEXICON_GUARD,
+        word_list_fixes=settings.REDLINE_WORD_LIST_FIXES,
+    )
     job_id = iteration.job_id
 
     def on_progress(done: int, total: int) -> None:
@@ -216,10 +226,18 @@ def _run_model(iteration: Iteration, memory: WriterMemory):
     intent = INSTRUCTIONS[iteration.instruction].intent
     prefixes = [context_text(m) for m in memory.matches] if version.reads_context and memory.matches else None
     revision = revise_document(
-        editor, iteration.text_before, iteration.instruction_text, intent, generation, on_progress, prompt_prefixes=prefixes
+        editor,
+        iteration.text_before,
+        iteration.instruction_text,
+        intent,
+        generation,
+        on_progress,
+        prompt_prefixes=prefixes,
     )
     settings_used = generation.as_dict() | {
-        "device": str(editor.device), "dtype": str(editor.dtype), "model": version.base_model,
+        "device": str(editor.device),
+        "dtype": str(editor.dtype),
+        "model": version.base_model,
         "memory": {"decisions": memory.decision_ids(), "in_prompt": prefixes is not None, "error": memory.error},
     }
     return revision, settings_used
@@ -241,11 +259,14 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
     rejected = _rejected_keys(iteration.document)
     spans = sentence_spans(iteration.text_before)
     not_rejected_here = [
-        e for e in revision.edits
-        if edit_context_key(iteration.text_before, EditAction(e.action, e.start, e.end, e.before, e.after)) not in rejected
+        e
+        for e in revision.edits
+        if edit_context_key(iteration.text_before, EditAction(e.action, e.start, e.end, e.before, e.after))
+        not in rejected
     ]
     kept = [
-        e for e in not_rejected_here
+        e
+        for e in not_rejected_here
         if (e.before.strip(), e.after.strip()) not in memory.avoid_for(_sentence_index(spans, e.start, e.end))
     ]
     settings_used = settings_used | {"dropped_as_rejected_on_similar": len(not_rejected_here) - len(kept)}
@@ -265,7 +286,9 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
     )
     now = timezone.now()
     iteration.model_output = revision.model_output
-    iteration.generation_settings = settings_used | {"dropped_as_rejected_before": len(revision.edits) - len(not_rejected_here)}
+    iteration.generation_settings = settings_used | {
+        "dropped_as_rejected_before": len(revision.edits) - len(not_rejected_here)
+    }
     iteration.generation_finished_at = now
     iteration.generation_seconds = revision.seconds
     if kept:
@@ -366,9 +389,7 @@ def decision_undo(*, iteration: Iteration, user) -> list[Decision]:
     undone = [last] if last.batch is None else list(Decision.objects.filter(batch=last.batch, is_current=True))
     restored = []
     for decision in undone:
-        earlier = (
-            Decision.objects.filter(proposal_id=decision.proposal_id, pk__lt=decision.pk).order_by("-pk").first()
-        )
+        earlier = Decision.objects.filter(proposal_id=decision.proposal_id, pk__lt=decision.pk).order_by("-pk").first()
         Decision.objects.filter(pk=decision.pk).update(is_current=False)
         restored.append(
             Decision.objects.create(

@@ -187,7 +187,9 @@ def _document_context(request, document: Document, **extra) -> dict:
         "state": state,
         "state_label": STATE_LABELS.get(state.code, state.code),
         "instruction": INSTRUCTIONS.get(last.instruction) if last is not None else None,
-        "model_card": model_card_for(last.model_version) if last is not None and last.source == Iteration.Source.MODEL else None,
+        "model_card": model_card_for(last.model_version)
+        if last is not None and last.source == Iteration.Source.MODEL
+        else None,
         "can_decide": request.user.has_perm("writing.add_decision"),
         "can_suggest": request.user.has_perm("writing.add_iteration"),
         "can_edit": request.user.has_perm("writing.change_document"),

@@ -61,8 +61,10 @@ def test_the_reference_is_the_parent_version_with_its_adapter(sft_adapter: Train
 
 
 def test_dpo_without_rejected_outputs_is_refused(base: ModelRef, out: Path):
-    rows = [PreferenceRow("Simplify this sentence: we sent it.", "We sent it."),
-            PreferenceRow("Simplify this sentence: we sent it.", "We sent it.", "We sent it.")]
+    rows = [
+        PreferenceRow("Simplify this sentence: we sent it.", "We sent it."),
+        PreferenceRow("Simplify this sentence: we sent it.", "We sent it.", "We sent it."),
+    ]
     with pytest.raises(TrainingError, match="No rows with a rejected side for DPO"):
         train_dpo(base, rows, out)
     assert not out.exists()

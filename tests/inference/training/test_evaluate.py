@@ -20,5 +20,7 @@ def test_log_probabilities_do_not_depend_on_the_batch(base: ModelRef):
 
 def test_preference_accuracy_without_pairs_says_so(base: ModelRef):
     assert preference_accuracy(base, [PreferenceRow("Simplify this sentence: it works.", "It works.")]) == {
-        "n": 0, "accuracy": None, "mean_margin": None,
+        "n": 0,
+        "accuracy": None,
+        "mean_margin": None,
     }

@@ -91,6 +91,7 @@ def test_lora_training_continues_from_an_adapter(base: ModelRef, sft_adapter: Tr
     # The first step already sees the parent adapter's low loss, far below a fresh adapter's.
     assert continued[0]["loss"] < from_base[0]["loss"] / 2
     assert result.model_ref == ModelRef(base.base_model, str(out))
-    assert load_file(out / "adapter_model.safetensors").keys() == load_file(
-        Path(sft_adapter.out_dir) / "adapter_model.safetensors"
-    ).keys()
+    assert (
+        load_file(out / "adapter_model.safetensors").keys()
+        == load_file(Path(sft_adapter.out_dir) / "adapter_model.safetensors").keys()
+    )

@@ -47,16 +47,36 @@ PROBLEM_FUNCTION = "is_palindrome"
 
 # Comparisons for the annotator's queue: (prompt, outputs). Kept by source_key "demo:<n>".
 DEMO_COMPARISONS = (
-    ("Fix the grammar: The option are enabled by default.",
-     ("The option is enabled by default.", "The options are enabled by default.")),
-    ("Fix the grammar: The parser now returns the the list of sections.",
-     ("The parser now returns the list of sections.", "The parser now return the list of sections.")),
-    ("Simplify: When a value cannot be converted, an exception is raised by the parser.",
-     ("The parser raises an exception when it cannot convert a value.", "When a value can't be converted, the parser raises.")),
-    ("Make it more formal: The error message include the name of the section and the key.",
-     ("The error message includes the names of the section and the key.", "The error message includes the section name and key.")),
-    ("Fix the grammar: Each section is stored as a dictionary",
-     ("Each section is stored as a dictionary.", "Each sections is stored as a dictionary.", "Each section are stored as dictionaries.")),
+    (
+        "Fix the grammar: The option are enabled by default.",
+        ("The option is enabled by default.", "The options are enabled by default."),
+    ),
+    (
+        "Fix the grammar: The parser now returns the the list of sections.",
+        ("The parser now returns the list of sections.", "The parser now return the list of sections."),
+    ),
+    (
+        "Simplify: When a value cannot be converted, an exception is raised by the parser.",
+        (
+            "The parser raises an exception when it cannot convert a value.",
+            "When a value can't be converted, the parser raises.",
+        ),
+    ),
+    (
+        "Make it more formal: The error message include the name of the section and the key.",
+        (
+            "The error message includes the names of the section and the key.",
+            "The error message includes the section name and key.",
+        ),
+    ),
+    (
+        "Fix the grammar: Each section is stored as a dictionary",
+        (
+            "Each section is stored as a dictionary.",
+            "Each sections is stored as a dictionary.",
+            "Each section are stored as dictionaries.",
+        ),
+    ),
 )
 
 
@@ -123,15 +143,23 @@ class Command(BaseCommand):
             from inference.tiny_code import problem as tiny_problem
 
             spec = tiny_problem(PROBLEM_FUNCTION).spec
-            problem = problem_create(owner=users[DEVELOPER], title=PROBLEM_TITLE, statement=spec.statement,
-                                     entry_point=spec.entry_point, signature=spec.signature, project=project)
+            problem = problem_create(
+                owner=users[DEVELOPER],
+                title=PROBLEM_TITLE,
+                statement=spec.statement,
+                entry_point=spec.entry_point,
+                signature=spec.signature,
+                project=project,
+            )
             self.stdout.write(f"problem {PROBLEM_TITLE!r}: created (#{problem.pk})")
         specs = [
             ComparisonSpec(prompt, [OutputSpec(text, "demo") for text in outputs], source_key=f"demo:{n}")
             for n, (prompt, outputs) in enumerate(DEMO_COMPARISONS, 1)
         ]
         added = comparisons_store(project=project, user=users[ADMIN], origin=Comparison.Origin.IMPORT, specs=specs)
-        self.stdout.write(f"demo comparisons: {len(added)} created" if added else f"demo comparisons: all {len(specs)} exist")
+        self.stdout.write(
+            f"demo comparisons: {len(added)} created" if added else f"demo comparisons: all {len(specs)} exist"
+        )
         for kind in ModelVersion.PROPOSING:
             version, state = model_version_configured(kind)
             self.stdout.write(f"{kind} model version {version.name!r} ({version.base_model}): {state}")

@@ -27,14 +27,21 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="file to write (.parquet or .jsonl)")
         parser.add_argument("--since", help="labels given or changed from then on (ISO 8601)")
         parser.add_argument("--until", help="... and before then (ISO 8601)")
-        parser.add_argument("--min-agreement", type=float, default=0.0, help="least share of labels agreeing with the majority")
+        parser.add_argument(
+            "--min-agreement", type=float, default=0.0, help="least share of labels agreeing with the majority"
+        )
         parser.add_argument("--exclude-gold", action="store_true")
 
     def handle(self, *args, project, out, since, until, min_agreement, exclude_gold, **options):
         if not 0 <= min_agreement <= 1:
             raise CommandError("--min-agreement is a share between 0 and 1.")
-        filters = ExportFilters(project_id=project, since=_when(since), until=_when(until), min_agreement=min_agreement,
-                                exclude_gold=exclude_gold)
+        filters = ExportFilters(
+            project_id=project,
+            since=_when(since),
+            until=_when(until),
+            min_agreement=min_agreement,
+            exclude_gold=exclude_gold,
+        )
         if out.endswith(".parquet"):
             try:
                 rows = export_parquet(filters, out)
