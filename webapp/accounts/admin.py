@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
 
-from webapp.accounts.models import Project
+from webapp.accounts.models import Project, User
+
+admin.site.register(User, UserAdmin)
 
 
 @admin.register(Project)
