@@ -9,7 +9,7 @@ cookie + CSRF) and has them label at once, closed-loop, the way the labelling sc
 client opens /label/<project>/ once, then POSTs a random pairwise choice for the comparison it was
 given (htmx request, X-CSRFToken header) and gets the next comparison's fragment back, which it
 labels next. That POST records the label (services.label_record) and pulls the next item
-(services.next_item: SELECT ... FOR UPDATE SKIP LOCKED and a reservation). Before that, in the
+(services.comparison_reserve_next: SELECT ... FOR UPDATE SKIP LOCKED and a reservation). Before that, in the
 same run and with the same clients, a baseline: GET of the login page. Last, one client alone.
 
 Prints p50/p99/max latency, throughput and errors of each phase and the ratio to the baseline,

@@ -9,7 +9,7 @@ final period, which the built-in editor learned to do, is always rejected, as is
 Each round a new batch of bullets (held-out corpus sentences, one injected error each, final
 period removed) goes through the product's own code, in this process, on a database of its own:
 `document_create`, `iteration_start`, `iteration_generate` (what the gpu-queue worker runs),
-`decision_record` for each verdict and `iteration_apply`; then `training_run_start` and
+`proposal_decide` for each verdict and `iteration_apply`; then `training_run_start` and
 `training_run_execute` (a snapshot of every decision so far, SFT or DPO with LoRA from the active
 version, a new model version and its evaluation on the snapshot's held-out rows), and
 `model_version_promote`. The next round proposes with the promoted version. A fixed probe batch,
@@ -282,11 +282,11 @@ def propose_and_decide(slides: list[Slide], writer: BulletWriter, user, round_no
     the edits the writer's memory dropped, and the id and name of the version that proposed."""
     from webapp.writing.models import Iteration
     from webapp.writing.services import (
-        decision_record,
         document_create,
         iteration_apply,
         iteration_generate,
         iteration_start,
+        proposal_decide,
     )
 
     tally, dropped, version = Tally(), 0, None
@@ -304,7 +304,7 @@ def propose_and_decide(slides: list[Slide], writer: BulletWriter, user, round_no
         edits = [EditAction(p.action, p.start_char, p.end_char, p.before, p.after) for p in proposals]
         verdicts, slide_tally = judge(writer, slide, edits)
         for proposal, verdict in zip(proposals, verdicts):
-            decision_record(proposal=proposal, user=user, verdict=verdict, via="flywheel")
+            proposal_decide(proposal=proposal, user=user, verdict=verdict, via="flywheel")
         if iteration.status == Iteration.Status.REVIEW:
             iteration_apply(iteration=iteration, user=user)
         iteration.refresh_from_db()

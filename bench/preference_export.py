@@ -10,9 +10,9 @@ imported, connected), so that each one's memory is its own:
 
 - baseline: a plain SELECT of the same rows (prompt, both outputs, the label) iterated through a
   psycopg server-side cursor, doing nothing with them: what reading the rows costs;
-- jsonl: webapp.preferences.io.export_jsonl written to a file (what the API streams and
+- jsonl: webapp.preferences.transfer.labels_export_jsonl written to a file (what the API streams and
   `manage.py export_preferences --out x.jsonl` writes);
-- parquet: webapp.preferences.io.export_parquet (`manage.py export_preferences --out x.parquet`).
+- parquet: webapp.preferences.transfer.labels_export_parquet (`manage.py export_preferences --out x.parquet`).
 
 Prints, for each, rows per second and the ratio to the baseline, and the peak memory: the growth
 of the child's maximum resident set (ru_maxrss) during the phase and, with --tracemalloc, the
@@ -136,7 +136,7 @@ def child(phase: str, project_id: int, out_dir: str, trace: bool) -> dict:
     import pyarrow.parquet  # noqa: F401
     from django.db import connection
 
-    from webapp.preferences.io import ExportFilters, export_jsonl, export_parquet
+    from webapp.preferences.transfer import ExportFilters, labels_export_jsonl, labels_export_parquet
 
     connection.ensure_connection()
     filters = ExportFilters(project_id=project_id)
@@ -158,13 +158,13 @@ def child(phase: str, project_id: int, out_dir: str, trace: bool) -> dict:
         path = Path(out_dir) / "pairs.jsonl"
         rows = 0
         with open(path, "w", encoding="utf-8") as f:
-            for line in export_jsonl(filters):
+            for line in labels_export_jsonl(filters):
                 f.write(line)
                 rows += 1
         size = path.stat().st_size
     else:
         path = Path(out_dir) / "pairs.parquet"
-        rows = export_parquet(filters, path)
+        rows = labels_export_parquet(filters, path)
         size = path.stat().st_size
     seconds = time.perf_counter() - began
     result = {

@@ -66,7 +66,7 @@ def decide_like_a_writer(iteration, clean: list[str], user) -> int:
     decided = 0
     for proposal in iteration.proposals.order_by("index"):
         verdict = "accept" if (proposal.start_char, proposal.end_char, proposal.after) in right else "reject"
-        services.decision_record(proposal=proposal, user=user, verdict=verdict)
+        services.proposal_decide(proposal=proposal, user=user, verdict=verdict)
         decided += 1
     services.iteration_apply(iteration=iteration, user=user)
     return decided

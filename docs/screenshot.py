@@ -87,9 +87,9 @@ def round_in_review(user, email: bool = False):
     in_heading = [p for p in proposals if p.start_char <= heading_end]
     in_body = [p for p in proposals if p.start_char > heading_end]
     for proposal in in_heading:
-        services.decision_record(proposal=proposal, user=user, verdict="reject")
+        services.proposal_decide(proposal=proposal, user=user, verdict="reject")
     if in_body:
-        services.decision_record(proposal=in_body[0], user=user, verdict="accept")
+        services.proposal_decide(proposal=in_body[0], user=user, verdict="accept")
     return document
 
 

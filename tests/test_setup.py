@@ -12,7 +12,7 @@ from webapp.accounts.models import Project
 from webapp.coding.models import Problem
 from webapp.demo.management.commands import seed_demo
 from webapp.preferences.models import Comparison
-from webapp.preferences.services import next_item
+from webapp.preferences.services import comparison_reserve_next
 from webapp.registry.models import ModelVersion
 from webapp.registry.services import model_version_activate, model_version_promote
 from webapp.writing.models import Document
@@ -63,7 +63,7 @@ def test_seed_demo_makes_the_demo_once_and_prints_working_logins(logins_file, ca
     assert comparisons.count() == len(seed_demo.DEMO_COMPARISONS) == 5
     assert sorted(c.outputs.count() for c in comparisons) == [2, 2, 2, 2, 3]
     annotator = get_user_model().objects.get(username="annotator")
-    reservation = next_item(user=annotator, project=project)
+    reservation = comparison_reserve_next(user=annotator, project=project)
     assert reservation is not None and reservation.comparison.project == project
     assert "demo comparisons: 5 created" in first and "demo comparisons: all 5 exist" in second
 

@@ -31,7 +31,7 @@ def test_train_watch_promote_and_roll_back_in_the_browser(
             model_version=base,
         )
         for proposal, verdict in zip(iteration.proposals.order_by("index"), ("accept", "reject")):
-            writing.decision_record(proposal=proposal, user=writer, verdict=verdict)
+            writing.proposal_decide(proposal=proposal, user=writer, verdict=verdict)
 
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "ada")

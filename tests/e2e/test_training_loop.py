@@ -70,7 +70,7 @@ def writers_decide(writer) -> None:
         iteration = generated(services.iteration_start(document=document, user=writer))
         assert iteration.status == Iteration.Status.REVIEW, iteration.error
         for i, proposal in enumerate(iteration.proposals.order_by("index")):
-            services.decision_record(proposal=proposal, user=writer, verdict="accept" if i % 2 == 0 else "reject")
+            services.proposal_decide(proposal=proposal, user=writer, verdict="accept" if i % 2 == 0 else "reject")
         services.iteration_apply(iteration=iteration, user=writer)
 
 

@@ -46,8 +46,8 @@ def test_decide_apply_and_revise_until_max_depth(celery_worker, tiny_model_versi
     assert len(proposals) >= 2
     assert loop_state(document).code == "review"
 
-    services.decision_record(proposal=proposals[0], user=writer, verdict="accept")
-    services.decision_record(proposal=proposals[1], user=writer, verdict="reject")
+    services.proposal_decide(proposal=proposals[0], user=writer, verdict="accept")
+    services.proposal_decide(proposal=proposals[1], user=writer, verdict="reject")
     assert selectors.decision_counts(first).decided == 2
 
     second = services.iteration_apply(iteration=first, user=writer, revise_again=True)
@@ -80,7 +80,7 @@ def test_rejected_edits_are_not_proposed_again_and_the_loop_converges(celery_wor
     document = services.document_create(owner=writer, text=TEXT, max_depth=5)
     first = generated(services.iteration_start(document=document, user=writer))
     assert first.status == Iteration.Status.REVIEW, first.error
-    rejected = services.decisions_record_all(iteration=first, user=writer, verdict="reject")
+    rejected = services.proposals_decide_all(iteration=first, user=writer, verdict="reject")
     assert rejected == first.proposals.count() >= 1
 
     second = generated(services.iteration_apply(iteration=first, user=writer, revise_again=True))

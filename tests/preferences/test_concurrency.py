@@ -62,7 +62,7 @@ def test_every_comparison_gets_exactly_k_labels_when_annotators_pull_at_once():
     def annotate(user):
         rng = random.Random(user.pk)
         mine = labelled.setdefault(user.pk, [])
-        while (reservation := services.next_item(user=user, project=project)) is not None:
+        while (reservation := services.comparison_reserve_next(user=user, project=project)) is not None:
             services.label_record(user=user, comparison=reservation.comparison, choice=rng.choice(CHOICES))
             mine.append(reservation.comparison_id)
 
@@ -86,7 +86,7 @@ def test_simultaneous_pulls_never_hand_out_the_same_item_twice():
     got: dict[int, int | None] = {}
 
     def pull(user):
-        reservation = services.next_item(user=user, project=project)
+        reservation = services.comparison_reserve_next(user=user, project=project)
         got[user.pk] = reservation.comparison_id if reservation else None
 
     assert run_threads(pull, annotators) == []
@@ -99,12 +99,12 @@ def test_simultaneous_pulls_never_hand_out_the_same_item_twice():
 def test_a_late_label_after_expiry_does_not_exceed_k():
     project, (slow, fast) = project_with("annotator", "annotator")
     (only,) = make_comparisons(project, 1)
-    assert services.next_item(user=slow, project=project).comparison_id == only.pk
+    assert services.comparison_reserve_next(user=slow, project=project).comparison_id == only.pk
     Reservation.objects.filter(annotator=slow).update(expires_at=timezone.now() - timedelta(seconds=1))
     results = {}
 
     def race(user):
-        if user == fast and services.next_item(user=user, project=project) is None:
+        if user == fast and services.comparison_reserve_next(user=user, project=project) is None:
             results[user.pk] = "nothing left"  # slow's late label came first
             return
         try:

@@ -17,7 +17,7 @@ from webapp.preferences import services
 from webapp.preferences.errors import PreferenceError, PreferenceForbidden
 from webapp.preferences.models import Comparison
 from webapp.registry.models import ModelVersion
-from webapp.writing.services import decision_record
+from webapp.writing.services import proposal_decide
 
 
 @pytest.fixture
@@ -31,8 +31,8 @@ def test_writing_decisions_become_model_revision_vs_accepted_text(team):
     document = DocumentFactory(owner=writer, project=project)
     iteration = iteration_in_review(document, FIXED_TEXT)
     drop_the, was = iteration.proposals.order_by("index")
-    decision_record(proposal=drop_the, user=writer, verdict="accept")
-    decision_record(proposal=was, user=writer, verdict="reject")
+    proposal_decide(proposal=drop_the, user=writer, verdict="accept")
+    proposal_decide(proposal=was, user=writer, verdict="reject")
     created = services.comparisons_derive(project=project, user=admin, source="writing")
     assert len(created) == 1  # the first sentence had nothing rejected: no pair there
     comparison = created[0]

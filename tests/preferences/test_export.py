@@ -11,15 +11,15 @@ from django.utils import timezone
 from tests.preferences.helpers import make_comparisons, project_with
 from webapp.preferences import services
 from webapp.preferences.errors import PreferenceError
-from webapp.preferences.io import (
-    ExportFilters,
-    comparisons_import,
-    export_jsonl,
-    export_parquet,
-    preference_records,
-)
 from webapp.preferences.models import Comparison, PreferenceLabel
 from webapp.preferences.pairs import Vote, comparison_pair, majority_pair
+from webapp.preferences.transfer import (
+    ExportFilters,
+    comparisons_import,
+    labels_export_jsonl,
+    labels_export_parquet,
+    preference_records,
+)
 from webapp.registry.datasets import DatasetFilters, dataset_builders, dataset_rows
 
 pytestmark = pytest.mark.django_db
@@ -93,12 +93,12 @@ def test_records_follow_the_majority_and_the_filters(labelled):
 def test_export_reads_comparisons_in_chunks_with_a_fixed_number_of_queries(labelled, django_assert_max_num_queries):
     project = labelled[0]
     with django_assert_max_num_queries(4):  # comparisons, outputs, labels: one query each per chunk
-        assert len(list(export_jsonl(ExportFilters(project_id=project.pk)))) == 3
+        assert len(list(labels_export_jsonl(ExportFilters(project_id=project.pk)))) == 3
 
 
 def test_jsonl_export_imports_again(labelled):
     project = labelled[0]
-    lines = list(export_jsonl(ExportFilters(project_id=project.pk, exclude_gold=True)))
+    lines = list(labels_export_jsonl(ExportFilters(project_id=project.pk, exclude_gold=True)))
     rows = [json.loads(line) for line in lines]
     assert all(line.endswith("\n") for line in lines) and list(rows[0])[:3] == ["prompt", "chosen", "rejected"]
     target, (target_admin,) = project_with("admin")
@@ -119,7 +119,7 @@ def test_parquet_export_loads_with_datasets_as_trl_columns(labelled, tmp_path):
 
     project = labelled[0]
     path = tmp_path / "prefs" / "train.parquet"
-    assert export_parquet(ExportFilters(project_id=project.pk), path, chunk_size=2) == 3
+    assert labels_export_parquet(ExportFilters(project_id=project.pk), path, chunk_size=2) == 3
     loaded = datasets.load_dataset("parquet", data_files=str(path), split="train", cache_dir=str(tmp_path / "cache"))
     assert loaded.num_rows == 3
     assert loaded.column_names[:3] == ["prompt", "chosen", "rejected"]
@@ -135,7 +135,7 @@ def test_an_empty_parquet_export_is_refused_and_leaves_no_file(tmp_path):
     project, _ = project_with("admin")
     path = tmp_path / "empty.parquet"
     with pytest.raises(PreferenceError, match="nothing was exported"):
-        export_parquet(ExportFilters(project_id=project.pk), path)
+        labels_export_parquet(ExportFilters(project_id=project.pk), path)
     assert not path.exists()
 
 

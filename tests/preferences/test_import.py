@@ -7,8 +7,8 @@ import pytest
 
 from tests.preferences.helpers import project_with
 from webapp.preferences.errors import PreferenceError, PreferenceForbidden
-from webapp.preferences.io import comparisons_import
 from webapp.preferences.models import Comparison, ComparisonOutput
+from webapp.preferences.transfer import comparisons_import
 
 pytestmark = pytest.mark.django_db
 

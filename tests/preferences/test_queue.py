@@ -33,7 +33,7 @@ def team():
 
 
 def pull(user, project):
-    reservation = services.next_item(user=user, project=project)
+    reservation = services.comparison_reserve_next(user=user, project=project)
     return reservation.comparison if reservation else None
 
 
@@ -83,7 +83,7 @@ def test_reservation_length_comes_from_the_settings(team):
     project, (a, *_) = team
     QueueSettings.objects.create(project=project, reservation_seconds=30)
     make_comparisons(project, 1)
-    reservation = services.next_item(user=a, project=project)
+    reservation = services.comparison_reserve_next(user=a, project=project)
     assert timedelta(seconds=25) < reservation.expires_at - timezone.now() <= timedelta(seconds=30)
 
 
@@ -91,7 +91,7 @@ def test_skipped_items_never_come_back_to_that_annotator_but_do_to_others(team):
     project, (a, b, *_) = team
     first, second = make_comparisons(project, 2)
     assert pull(a, project) == first
-    services.skip(user=a, comparison=first)
+    services.comparison_skip(user=a, comparison=first)
     assert Skip.objects.filter(annotator=a, comparison=first).exists()
     assert pull(a, project) == second
     services.label_record(user=a, comparison=second, choice="a_better")
@@ -177,9 +177,9 @@ def test_only_member_annotators_and_admins_pull():
     outsider = UserFactory(role="annotator")
     outside_admin = UserFactory(role="admin")
     with pytest.raises(PreferenceForbidden, match="not a member"):
-        services.next_item(user=outsider, project=project)
+        services.comparison_reserve_next(user=outsider, project=project)
     with pytest.raises(PreferenceForbidden, match="Only annotators and admins"):
-        services.next_item(user=writer, project=project)
+        services.comparison_reserve_next(user=writer, project=project)
     assert pull(annotator, project) is not None
     assert pull(admin, project) is not None
     assert pull(outside_admin, project) is None  # two items with k = 1, both reserved by the others

@@ -15,7 +15,6 @@ from tests.factories import ModelVersionFactory, UserFactory
 from tests.preferences.helpers import make_comparisons, project_with
 from webapp.preferences import agreement, services
 from webapp.preferences.display import diff_segments, shown_outputs
-from webapp.preferences.io import ExportFilters, preference_records
 from webapp.preferences.models import (
     Comparison,
     LabelChange,
@@ -24,6 +23,7 @@ from webapp.preferences.models import (
     Skip,
 )
 from webapp.preferences.services import ComparisonSpec, OutputSpec, comparisons_store
+from webapp.preferences.transfer import ExportFilters, preference_records
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -39,7 +39,7 @@ ENDPOINTS = [
 
 def decide(iteration, user, verdicts):
     for proposal, verdict in zip(iteration.proposals.order_by("index"), verdicts):
-        writing.decision_record(proposal=proposal, user=user, verdict=verdict)
+        writing.proposal_decide(proposal=proposal, user=user, verdict=verdict)
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def decided_rounds(writer, count: int, verdicts=("accept", "reject"), project=No
         document = DocumentFactory(owner=writer, project=project, original_text=text, current_text=text)
         iteration = iteration_in_review(document, fixed)
         for proposal, verdict in zip(iteration.proposals.order_by("index"), verdicts):
-            writing.decision_record(proposal=proposal, user=writer, verdict=verdict)
+            writing.proposal_decide(proposal=proposal, user=writer, verdict=verdict)
 
 
 def start(admin_user, django_capture_on_commit_callbacks, **kwargs) -> TrainingRun:

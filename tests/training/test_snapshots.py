@@ -14,7 +14,7 @@ from webapp.training.models import SnapshotRow
 from webapp.training.snapshots import (
     content_hash,
     snapshot_create,
-    snapshot_jsonl,
+    snapshot_export_jsonl,
     snapshot_preview,
     snapshot_rebuild,
     snapshot_rows,
@@ -31,7 +31,7 @@ PROMPT = "Fix grammatical errors in this sentence"
 def decide(iteration, user, verdicts: list[str]):
     proposals = list(iteration.proposals.order_by("index"))
     for proposal, verdict in zip(proposals, verdicts):
-        services.decision_record(proposal=proposal, user=user, verdict=verdict)
+        services.proposal_decide(proposal=proposal, user=user, verdict=verdict)
     return proposals
 
 
@@ -53,7 +53,7 @@ def test_writing_rows_are_per_sentence_with_the_accepted_edits_chosen_and_the_re
 
 def test_undecided_and_undone_edits_count_for_neither(review, writer):
     decide(review, writer, ["accept"])
-    services.decision_record(proposal=review.proposals.order_by("index")[1], user=writer, verdict="reject")
+    services.proposal_decide(proposal=review.proposals.order_by("index")[1], user=writer, verdict="reject")
     services.decision_undo(iteration=review, user=writer)  # the reject is undone: that edit is undecided again
     (only,) = rows_now()
     assert only.chosen == "The cat sat on the mat."
@@ -63,7 +63,7 @@ def test_a_decision_counts_as_it_stood_at_the_cutoff(review, writer):
     (first, _) = decide(review, writer, ["reject"])
     cutoff = timezone.now()
     Decision.objects.filter(proposal=first).update(decided_at=cutoff - timedelta(seconds=5))
-    services.decision_record(proposal=first, user=writer, verdict="accept")  # changed after the cutoff
+    services.proposal_decide(proposal=first, user=writer, verdict="accept")  # changed after the cutoff
     (row,) = list(writing_rows(DatasetFilters(cutoff=cutoff)))
     assert (row.chosen, row.rejected) == ("The cat sat on the the mat.", "The cat sat on the mat.")
     (row_now,) = rows_now()
@@ -102,7 +102,7 @@ def test_snapshot_freezes_rows_and_hash_and_rebuilds_identically(review, writer,
     assert snapshot.counts == {"writing": {"train": 2, "held_out": 0, "pairs": 1}}
     assert content_hash(stored) == snapshot.content_hash
     # Later feedback changes nothing in the snapshot or its rebuild.
-    services.decision_record(proposal=review.proposals.order_by("index")[1], user=writer, verdict="accept")
+    services.proposal_decide(proposal=review.proposals.order_by("index")[1], user=writer, verdict="accept")
     rebuilt = snapshot_rebuild(snapshot)
     assert rebuilt == stored and content_hash(rebuilt) == snapshot.content_hash
     later = snapshot_create(user=admin_user, sources=["writing"], held_out_percent=0)
@@ -114,7 +114,7 @@ def test_snapshot_freezes_rows_and_hash_and_rebuilds_identically(review, writer,
 def test_snapshot_exports_trl_columns_as_json_lines(review, writer, admin_user):
     decide(review, writer, ["accept", "reject"])
     snapshot = snapshot_create(user=admin_user, sources=["writing"], held_out_percent=0)
-    records = [json.loads(line) for line in snapshot_jsonl(snapshot)]
+    records = [json.loads(line) for line in snapshot_export_jsonl(snapshot)]
     assert [r["position"] for r in records] == [0, 1]
     assert {"prompt", "chosen", "rejected", "split", "source", "meta"} <= set(records[1])
     assert records[1]["rejected"] == "It was happy."

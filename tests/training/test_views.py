@@ -37,7 +37,7 @@ def decisions(writer):
         document = DocumentFactory(owner=writer, original_text=text, current_text=text)
         iteration = iteration_in_review(document, f"The {animal} sat on the mat. The {animal} was happy.")
         for proposal, verdict in zip(iteration.proposals.order_by("index"), ("accept", "reject")):
-            writing.decision_record(proposal=proposal, user=writer, verdict=verdict)
+            writing.proposal_decide(proposal=proposal, user=writer, verdict=verdict)
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_model_output_in_rows_is_escaped(admin_client, admin_user, writer, activ
     text = "The cat sat on the the mat."
     document = DocumentFactory(owner=writer, original_text=text, current_text=text)
     iteration = iteration_in_review(document, "The <script>alert(1)</script> sat on the mat.")
-    writing.decision_record(proposal=iteration.proposals.first(), user=writer, verdict="reject")
+    writing.proposal_decide(proposal=iteration.proposals.first(), user=writer, verdict="reject")
     with django_capture_on_commit_callbacks(execute=False):
         run = training_run_start(user=admin_user, method="sft", held_out_percent=0)
     html = admin_client.get(url("snapshot_detail", run.snapshot.pk)).content.decode()
@@ -215,7 +215,7 @@ def test_versions_page_plots_acceptance_and_figures_and_promotes_and_rolls_back(
     # Decisions on proposals made by the active version: the acceptance plot has a point.
     document = DocumentFactory(owner=writer)
     iteration = iteration_in_review(document, "The cat sat on the mat. It was happy.", model_version=active)
-    writing.decisions_record_all(iteration=iteration, user=writer, verdict="accept")
+    writing.proposals_decide_all(iteration=iteration, user=writer, verdict="accept")
     page = admin_client.get(url("version_list")).content.decode()
     assert 'id="acceptance-over-time"' in page and 'id="figures-per-version"' in page
     assert page.count("<polyline") >= 2  # the figures chart: two versions, a line per figure

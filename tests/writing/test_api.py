@@ -290,7 +290,7 @@ def test_writer_edit_between_rounds(api, document):
 def test_other_users_objects_are_404(other_writer, review, django_capture_on_commit_callbacks):
     document = review.document
     proposal = review.proposals.first()
-    services.decision_record(proposal=proposal, user=document.owner, verdict="accept")
+    services.proposal_decide(proposal=proposal, user=document.owner, verdict="accept")
     client = api_client(other_writer)
     gets = [
         f"/api/documents/{document.pk}/",
@@ -361,7 +361,7 @@ def test_import_of_invalid_utf8_is_a_400_naming_the_file(api):
 
 
 def test_export_streams_jsonl(api, review, writer):
-    services.decision_record(proposal=review.proposals.get(index=1), user=writer, verdict="reject")
+    services.proposal_decide(proposal=review.proposals.get(index=1), user=writer, verdict="reject")
     response = api.get(f"/api/documents/{review.document_id}/export/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/x-ndjson"
@@ -422,7 +422,7 @@ def test_reads_cost_the_same_number_of_queries_however_long_the_lists(api, write
     long_text = " ".join(f"w{i}" for i in range(40))
     long = DocumentFactory(owner=writer, original_text=long_text, current_text=long_text)
     long_round = iteration_in_review(long, " ".join(f"W{i}" if i % 2 else f"w{i}" for i in range(40)))
-    services.decisions_record_all(iteration=long_round, user=writer, verdict="accept")
+    services.proposals_decide_all(iteration=long_round, user=writer, verdict="accept")
     services.iteration_apply(iteration=long_round, user=writer)
     long.refresh_from_db()
     services.document_text_edit(document=long, user=writer, text=long_text + " more")

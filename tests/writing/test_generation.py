@@ -38,7 +38,7 @@ def test_generation_stores_proposals_that_rebuild_the_model_output(
     assert iteration.generation_seconds > 0
     assert iteration.job.status == "succeeded" and iteration.job.done == iteration.job.total == 3
     # Accepting every proposal reproduces the model output exactly.
-    services.decisions_record_all(iteration=iteration, user=writer, verdict="accept")
+    services.proposals_decide_all(iteration=iteration, user=writer, verdict="accept")
     services.iteration_apply(iteration=iteration, user=writer)
     iteration.refresh_from_db()
     assert iteration.text_after == iteration.model_output
@@ -69,7 +69,7 @@ def test_rejected_edits_are_not_proposed_again(writer, tiny_version, django_capt
     services.iteration_generate(iteration_id=first.pk)
     first.refresh_from_db()
     assert first.status == Iteration.Status.REVIEW, "the random tiny model rewrites every sentence"
-    services.decisions_record_all(iteration=first, user=writer, verdict="reject")
+    services.proposals_decide_all(iteration=first, user=writer, verdict="reject")
     with django_capture_on_commit_callbacks(execute=False):
         second = services.iteration_apply(iteration=first, user=writer, revise_again=True)
     services.iteration_generate(iteration_id=second.pk)

@@ -73,7 +73,7 @@ def test_edits_rejected_on_a_similar_sentence_of_another_document_are_not_propos
     )
     assert first.status == Iteration.Status.REVIEW, "the random tiny model rewrites every sentence"
     assert first.generation_settings["memory"]["decisions"] == []  # nothing decided yet
-    services.decisions_record_all(iteration=first, user=writer, verdict="reject")
+    services.proposals_decide_all(iteration=first, user=writer, verdict="reject")
     rejected = {(p.before.strip(), p.after.strip()) for p in first.proposals.all()}
     assert len(selectors.writer_past_decisions(user=writer)) == first.proposals.count()
 
@@ -96,7 +96,7 @@ def test_a_model_that_reads_context_gets_the_writers_decisions_in_its_prompt(
     first = generate(
         DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks
     )
-    services.decisions_record_all(iteration=first, user=writer, verdict="accept")
+    services.proposals_decide_all(iteration=first, user=writer, verdict="accept")
     tiny_version.reads_context = True
     tiny_version.save(update_fields=["reads_context"])
     second = generate(
@@ -116,7 +116,7 @@ def test_other_writers_decisions_are_not_this_writers_memory(
         other_writer,
         django_capture_on_commit_callbacks,
     )
-    services.decisions_record_all(iteration=first, user=other_writer, verdict="reject")
+    services.proposals_decide_all(iteration=first, user=other_writer, verdict="reject")
     mine = generate(
         DocumentFactory(owner=writer, original_text=TEXT, current_text=TEXT), writer, django_capture_on_commit_callbacks
     )

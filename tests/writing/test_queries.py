@@ -15,7 +15,7 @@ HTMX = {"HX-Request": "true"}
 # version), the person's permissions (user's and groups'), proposals, their current decisions
 # (with who decided), counts.
 REVIEW_PAGE_QUERIES = 8
-# user, permissions (2), proposal; decision_record: savepoint, lock the proposal, current
+# user, permissions (2), proposal; proposal_decide: savepoint, lock the proposal, current
 # decision, insert, release; then the counts (the recorded decision is in hand).
 DECISION_QUERIES = 10
 
@@ -29,8 +29,8 @@ def review_with_edits(owner, n: int):
     iteration = iteration_in_review(document, output)
     proposals = list(iteration.proposals.order_by("index"))
     assert len(proposals) == n
-    services.decision_record(proposal=proposals[0], user=owner, verdict="accept")
-    services.decision_record(proposal=proposals[1], user=UserFactory(role="writer"), verdict="reject")
+    services.proposal_decide(proposal=proposals[0], user=owner, verdict="accept")
+    services.proposal_decide(proposal=proposals[1], user=UserFactory(role="writer"), verdict="reject")
     return document, iteration, proposals
 
 

@@ -125,35 +125,35 @@ class TestIterationStart:
 class TestDecisions:
     def test_changing_a_decision_keeps_the_earlier_one(self, review, writer):
         p = review.proposals.first()
-        first = services.decision_record(proposal=p, user=writer, verdict="accept")
-        second = services.decision_record(proposal=p, user=writer, verdict="reject")
+        first = services.proposal_decide(proposal=p, user=writer, verdict="accept")
+        second = services.proposal_decide(proposal=p, user=writer, verdict="reject")
         history = list(p.decisions.order_by("pk").values_list("verdict", "is_current"))
         assert history == [("accept", False), ("reject", True)]
         assert first.pk != second.pk
 
     def test_repeating_the_same_verdict_records_nothing(self, review, writer):
         p = review.proposals.first()
-        a = services.decision_record(proposal=p, user=writer, verdict="accept")
-        b = services.decision_record(proposal=p, user=writer, verdict="accept")
+        a = services.proposal_decide(proposal=p, user=writer, verdict="accept")
+        b = services.proposal_decide(proposal=p, user=writer, verdict="accept")
         assert a.pk == b.pk and p.decisions.count() == 1
 
     def test_unknown_verdict(self, review, writer):
         with pytest.raises(WritingError, match="Unknown decision"):
-            services.decision_record(proposal=review.proposals.first(), user=writer, verdict="maybe")
+            services.proposal_decide(proposal=review.proposals.first(), user=writer, verdict="maybe")
 
     def test_stale_based_on_is_a_conflict_and_changes_nothing(self, review, writer, other_writer):
         p = review.proposals.first()
-        services.decision_record(proposal=p, user=other_writer, verdict="reject")
+        services.proposal_decide(proposal=p, user=other_writer, verdict="reject")
         with pytest.raises(
             DecisionConflict, match=f"{other_writer.username} changed this edit meanwhile; it is now reject"
         ):
-            services.decision_record(proposal=p, user=writer, verdict="accept", based_on=0)
+            services.proposal_decide(proposal=p, user=writer, verdict="accept", based_on=0)
         assert list(p.decisions.values_list("verdict", flat=True)) == ["reject"]
 
     def test_accept_all_then_undo_reverts_the_whole_batch(self, review, writer):
         proposals = list(review.proposals.all())
-        services.decision_record(proposal=proposals[0], user=writer, verdict="reject")
-        changed = services.decisions_record_all(iteration=review, user=writer, verdict="accept")
+        services.proposal_decide(proposal=proposals[0], user=writer, verdict="reject")
+        changed = services.proposals_decide_all(iteration=review, user=writer, verdict="accept")
         assert changed == len(proposals)
         assert decision_counts(review).accepted == len(proposals)
         services.decision_undo(iteration=review, user=writer)
@@ -168,8 +168,8 @@ class TestDecisions:
 
     def test_undo_walks_back_one_decision_at_a_time(self, review, writer):
         p1, p2 = review.proposals.all()[:2]
-        services.decision_record(proposal=p1, user=writer, verdict="accept")
-        services.decision_record(proposal=p2, user=writer, verdict="reject")
+        services.proposal_decide(proposal=p1, user=writer, verdict="accept")
+        services.proposal_decide(proposal=p2, user=writer, verdict="reject")
         services.decision_undo(iteration=review, user=writer)
         assert decision_counts(review).rejected == 0 and decision_counts(review).accepted == 1
         services.decision_undo(iteration=review, user=writer)
@@ -180,7 +180,7 @@ class TestDecisions:
     def test_decisions_after_apply_are_refused(self, review, writer):
         services.iteration_apply(iteration=review, user=writer)
         with pytest.raises(LoopConflict, match="closed"):
-            services.decision_record(proposal=review.proposals.first(), user=writer, verdict="accept")
+            services.proposal_decide(proposal=review.proposals.first(), user=writer, verdict="accept")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -195,7 +195,7 @@ def test_two_people_deciding_the_same_edit_at_once_leave_one_current_decision():
     def decide(user, verdict):
         try:
             barrier.wait()
-            services.decision_record(proposal=proposal, user=user, verdict=verdict, based_on=0)
+            services.proposal_decide(proposal=proposal, user=user, verdict=verdict, based_on=0)
             outcomes.append("ok")
         except DecisionConflict:
             outcomes.append("conflict")
@@ -215,8 +215,8 @@ def test_two_people_deciding_the_same_edit_at_once_leave_one_current_decision():
 class TestApply:
     def test_applies_accepted_only_and_moves_the_document_on(self, review, writer, document):
         by_before = {p.before: p for p in review.proposals.all()}
-        services.decision_record(proposal=by_before["the "], user=writer, verdict="accept")
-        services.decision_record(proposal=by_before["were"], user=writer, verdict="reject")
+        services.proposal_decide(proposal=by_before["the "], user=writer, verdict="accept")
+        services.proposal_decide(proposal=by_before["were"], user=writer, verdict="reject")
         services.iteration_apply(iteration=review, user=writer)
         review.refresh_from_db()
         document.refresh_from_db()
@@ -226,7 +226,7 @@ class TestApply:
         assert document.original_text == "The cat sat on the the mat. It were happy."
 
     def test_apply_and_revise_again_starts_the_next_round_on_the_new_text(self, review, writer, document):
-        services.decisions_record_all(iteration=review, user=writer, verdict="accept")
+        services.proposals_decide_all(iteration=review, user=writer, verdict="accept")
         nxt = services.iteration_apply(iteration=review, user=writer, revise_again=True)
         assert (nxt.number, nxt.depth, nxt.status) == (2, 2, Iteration.Status.QUEUED)
         assert nxt.text_before == FIXED_TEXT
@@ -239,9 +239,9 @@ class TestApply:
 
     def test_acceptance_rate_by_depth(self, review, writer):
         proposals = list(review.proposals.all())
-        services.decision_record(proposal=proposals[0], user=writer, verdict="accept")
-        services.decision_record(proposal=proposals[1], user=writer, verdict="reject")
-        services.decision_record(proposal=proposals[1], user=writer, verdict="accept")
+        services.proposal_decide(proposal=proposals[0], user=writer, verdict="accept")
+        services.proposal_decide(proposal=proposals[1], user=writer, verdict="reject")
+        services.proposal_decide(proposal=proposals[1], user=writer, verdict="accept")
         assert acceptance_by_depth(review.document) == [
             {"depth": 1, "proposals": 2, "accepted": 2, "rejected": 0, "rate": 1.0}
         ]

@@ -305,7 +305,7 @@ def test_a_depth_out_of_range_is_refused(writer_client):
     assert not Document.objects.exists()
 
 
-# Import and export (webapp/writing/io.py is someone else's; these check the views' wiring)
+# Import and export (webapp/writing/transfer.py has its own tests; these check the views' wiring)
 
 
 @pytest.fixture
@@ -313,7 +313,7 @@ def fake_io(monkeypatch):
     import webapp.writing
 
     calls = {}
-    module = types.ModuleType("webapp.writing.io")
+    module = types.ModuleType("webapp.writing.transfer")
 
     def documents_export_jsonl(documents):
         calls["exported"] = sorted(documents.values_list("pk", flat=True))
@@ -329,8 +329,8 @@ def fake_io(monkeypatch):
 
     module.documents_export_jsonl = documents_export_jsonl
     module.documents_import = documents_import
-    monkeypatch.setitem(sys.modules, "webapp.writing.io", module)
-    monkeypatch.setattr(webapp.writing, "io", module, raising=False)
+    monkeypatch.setitem(sys.modules, "webapp.writing.transfer", module)
+    monkeypatch.setattr(webapp.writing, "transfer", module, raising=False)
     return calls
 
 
@@ -540,7 +540,7 @@ def test_a_double_submitted_decision_records_one_row(writer_client, review):
 
 def test_a_stale_decision_is_a_409_with_the_current_state(writer_client, other_writer, review):
     proposal = review.proposals.order_by("index").first()
-    services.decision_record(proposal=proposal, user=other_writer, verdict="accept", based_on=0)
+    services.proposal_decide(proposal=proposal, user=other_writer, verdict="accept", based_on=0)
     response = writer_client.post(
         url("proposal_decide", proposal.pk), {"verdict": "reject", "based_on": 0}, headers=HTMX
     )
@@ -553,7 +553,7 @@ def test_a_stale_decision_is_a_409_with_the_current_state(writer_client, other_w
 
 def test_a_stale_decision_without_javascript_says_so_after_the_redirect(writer_client, other_writer, review):
     proposal = review.proposals.order_by("index").first()
-    services.decision_record(proposal=proposal, user=other_writer, verdict="accept", based_on=0)
+    services.proposal_decide(proposal=proposal, user=other_writer, verdict="accept", based_on=0)
     response = writer_client.post(
         url("proposal_decide", proposal.pk), {"verdict": "reject", "based_on": 0}, follow=True
     )
@@ -627,8 +627,8 @@ def test_undo_of_one_decision_and_with_nothing_to_undo(writer_client, review):
 
 def test_apply_only_applies_the_accepted_edits(writer_client, document, review):
     accept, reject = review.proposals.order_by("index")
-    services.decision_record(proposal=accept, user=document.owner, verdict="accept")
-    services.decision_record(proposal=reject, user=document.owner, verdict="reject")
+    services.proposal_decide(proposal=accept, user=document.owner, verdict="accept")
+    services.proposal_decide(proposal=reject, user=document.owner, verdict="reject")
     response = writer_client.post(url("apply", review.pk), {"revise_again": "0"})
     assert response.status_code == 302
     document.refresh_from_db()
@@ -644,7 +644,7 @@ def test_apply_only_applies_the_accepted_edits(writer_client, document, review):
 def test_apply_and_revise_again_queues_the_next_round(
     writer_client, document, review, django_capture_on_commit_callbacks
 ):
-    services.decisions_record_all(iteration=review, user=document.owner, verdict="accept")
+    services.proposals_decide_all(iteration=review, user=document.owner, verdict="accept")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = writer_client.post(url("apply", review.pk), {"revise_again": "1"}, headers=HTMX)
     assert response.status_code == 200
@@ -766,9 +766,9 @@ def test_only_a_failed_round_can_be_retried(writer_client, review):
 
 def test_history_lists_rounds_decisions_and_acceptance(writer_client, writer, document, review):
     first, second = review.proposals.order_by("index")
-    services.decision_record(proposal=first, user=writer, verdict="reject")
-    services.decision_record(proposal=first, user=writer, verdict="accept")
-    services.decision_record(proposal=second, user=writer, verdict="reject")
+    services.proposal_decide(proposal=first, user=writer, verdict="reject")
+    services.proposal_decide(proposal=first, user=writer, verdict="accept")
+    services.proposal_decide(proposal=second, user=writer, verdict="reject")
     Iteration.objects.filter(pk=review.pk).update(generation_seconds=1.234)
     services.iteration_apply(iteration=review, user=writer)
     services.document_text_edit(document=document, user=writer, text="Hand written.")

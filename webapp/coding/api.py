@@ -14,7 +14,7 @@ from rest_framework import generics, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from webapp.coding import io, selectors, services
+from webapp.coding import selectors, services, transfer
 from webapp.coding.models import CodeTest, CodingIteration, Execution
 from webapp.coding.serializers import (
     CandidateDecisionSerializer,
@@ -137,7 +137,7 @@ class FeedbackExportView(CodingAPIView):
         description="The coding feedback of every problem the user can see, as training rows (TRL's columns).",
     )
     def get(self, request):
-        rows = io.feedback_jsonl(selectors.problems_for_user(request.user))
+        rows = transfer.feedback_export_jsonl(selectors.problems_for_user(request.user))
         response = StreamingHttpResponse(rows, content_type=JSONLinesRenderer.media_type)
         response["Content-Disposition"] = 'attachment; filename="redline-coding-feedback.jsonl"'
         return response

@@ -239,8 +239,10 @@ def execution_detail(request, pk: int):
 @require_GET
 def feedback_export(request):
     """The coding feedback of the person's problems as training rows (JSON lines)."""
-    from webapp.coding.io import feedback_jsonl
+    from webapp.coding.transfer import feedback_export_jsonl
 
-    response = StreamingHttpResponse(feedback_jsonl(selectors.problems_for_user(request.user)), content_type=NDJSON)
+    response = StreamingHttpResponse(
+        feedback_export_jsonl(selectors.problems_for_user(request.user)), content_type=NDJSON
+    )
     response["Content-Disposition"] = 'attachment; filename="redline-coding-feedback.jsonl"'
     return response

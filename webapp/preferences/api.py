@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
 from webapp.core.models import Job
 from webapp.core.serializers import ErrorSerializer, JobProgressSerializer
-from webapp.preferences import io, selectors, services
+from webapp.preferences import selectors, services, transfer
 from webapp.preferences.errors import PreferenceError
 from webapp.preferences.serializers import (
     ComparisonCreateInput,
@@ -133,11 +133,11 @@ class ComparisonImportView(PreferenceAPIView):
         data = valid_input(ComparisonImportInput, request)
         project = selectors.project_for_user(request.user, data["project"])
         upload = data["file"]
-        if upload.size > io.IMPORT_MAX_BYTES:
+        if upload.size > transfer.IMPORT_MAX_BYTES:
             raise PreferenceError(
-                f"{upload.name} is larger than {io.IMPORT_MAX_BYTES:,} bytes; split it. Nothing was imported."
+                f"{upload.name} is larger than {transfer.IMPORT_MAX_BYTES:,} bytes; split it. Nothing was imported."
             )
-        created = io.comparisons_import(
+        created = transfer.comparisons_import(
             project=project,
             user=request.user,
             filename=upload.name or "upload",
@@ -227,7 +227,7 @@ class ComparisonSkipView(PreferenceAPIView):
         description="Pass on the comparison: the queue never offers it to you again. 409 if you labelled it.",
     )
     def post(self, request, pk: int):
-        services.skip(user=request.user, comparison=selectors.comparison_for_user(request.user, pk))
+        services.comparison_skip(user=request.user, comparison=selectors.comparison_for_user(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -277,7 +277,7 @@ class QueueNextView(PreferenceAPIView):
     )
     def post(self, request, pk: int):
         project = selectors.project_for_user(request.user, pk)
-        reservation = services.next_item(user=request.user, project=project)
+        reservation = services.comparison_reserve_next(user=request.user, project=project)
         return Response(
             QueueItemSerializer(_queue_item(request, project, reservation), context=self.get_serializer_context()).data
         )
@@ -361,13 +361,15 @@ class ExportView(PreferenceAPIView):
     def get(self, request):
         query = _query(ExportInput, request)
         project = selectors.project_for_user(request.user, query["project"])
-        filters = io.ExportFilters(
+        filters = transfer.ExportFilters(
             project_id=project.pk,
             since=query["since"],
             until=query["until"],
             min_agreement=query["min_agreement"],
             exclude_gold=query["exclude_gold"],
         )
-        response = StreamingHttpResponse(io.export_jsonl(filters), content_type=JSONLinesRenderer.media_type)
+        response = StreamingHttpResponse(
+            transfer.labels_export_jsonl(filters), content_type=JSONLinesRenderer.media_type
+        )
         response["Content-Disposition"] = f'attachment; filename="redline-preferences-{project.pk}.jsonl"'
         return response

@@ -63,7 +63,7 @@ def _label_url(project_id: int) -> str:
 def _queue_context(request, project, *, notice: str = "", error: str = "", form: LabelForm | None = None) -> dict:
     """The comparison the queue gives the user now (reserved for them), shown blind."""
     try:
-        reservation = services.next_item(user=request.user, project=project)
+        reservation = services.comparison_reserve_next(user=request.user, project=project)
     except PreferenceForbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     comparison = reservation.comparison if reservation else None
@@ -169,7 +169,7 @@ def label_skip(request, pk: int, comparison_pk: int):
     project = selectors.project_for_user(request.user, pk)
     comparison = _project_comparison(request, project, comparison_pk)
     try:
-        services.skip(user=request.user, comparison=comparison)
+        services.comparison_skip(user=request.user, comparison=comparison)
     except PreferenceForbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     except PreferenceError as exc:

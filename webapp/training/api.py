@@ -135,7 +135,9 @@ class SnapshotExportView(TrainingAPIView):
     )
     def get(self, request, pk: int):
         snapshot = selectors.snapshot_get(pk)
-        response = StreamingHttpResponse(snapshots.snapshot_jsonl(snapshot), content_type=JSONLinesRenderer.media_type)
+        response = StreamingHttpResponse(
+            snapshots.snapshot_export_jsonl(snapshot), content_type=JSONLinesRenderer.media_type
+        )
         response["Content-Disposition"] = f'attachment; filename="redline-snapshot-{snapshot.pk}.jsonl"'
         return response
 

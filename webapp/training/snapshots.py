@@ -170,7 +170,7 @@ def snapshot_rebuild(snapshot: DatasetSnapshot) -> list[tuple[str, DatasetRow]]:
     return build_rows(sources=snapshot.sources, filters=filters, held_out_percent=snapshot.held_out_percent)
 
 
-def snapshot_jsonl(snapshot: DatasetSnapshot) -> Iterator[str]:
+def snapshot_export_jsonl(snapshot: DatasetSnapshot) -> Iterator[str]:
     """The snapshot as JSON lines (TRL's prompt/chosen/rejected columns plus split, source and meta)."""
     for position, (split, row) in enumerate(snapshot_rows(snapshot)):
         record = {

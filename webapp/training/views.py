@@ -206,7 +206,7 @@ def snapshot_detail(request, pk: int):
 @require_GET
 def snapshot_export(request, pk: int):
     snapshot = selectors.snapshot_get(pk)
-    response = StreamingHttpResponse(snapshots.snapshot_jsonl(snapshot), content_type="application/x-ndjson")
+    response = StreamingHttpResponse(snapshots.snapshot_export_jsonl(snapshot), content_type="application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="redline-snapshot-{snapshot.pk}.jsonl"'
     return response
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from webapp.core.api import AppAPIView, JSONLinesRenderer, valid_input
 from webapp.core.serializers import ErrorSerializer, VerdictInput
-from webapp.writing import io, selectors, services
+from webapp.writing import selectors, services, transfer
 from webapp.writing.api_selectors import document_iterations, proposal_decisions
 from webapp.writing.errors import DecisionConflict, WritingError
 from webapp.writing.serializers import (
@@ -56,7 +56,9 @@ class WritingAPIView(AppAPIView):
 
 
 def _jsonl_response(documents, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(io.documents_export_jsonl(documents), content_type=JSONLinesRenderer.media_type)
+    response = StreamingHttpResponse(
+        transfer.documents_export_jsonl(documents), content_type=JSONLinesRenderer.media_type
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -146,9 +148,11 @@ class DocumentImportView(WritingAPIView):
     def post(self, request):
         upload = valid_input(ImportInput, request)["file"]
         name = PurePath(upload.name or "upload").name
-        if upload.size > io.IMPORT_MAX_BYTES:
-            raise WritingError(f"{name} is larger than {io.IMPORT_MAX_BYTES:,} bytes; split it. Nothing was imported.")
-        result = io.documents_import(owner=request.user, filename=name, data=upload.read())
+        if upload.size > transfer.IMPORT_MAX_BYTES:
+            raise WritingError(
+                f"{name} is larger than {transfer.IMPORT_MAX_BYTES:,} bytes; split it. Nothing was imported."
+            )
+        result = transfer.documents_import(owner=request.user, filename=name, data=upload.read())
         data = {"documents": DocumentSerializer(result.documents, many=True).data, "decisions": result.decisions}
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -175,7 +179,7 @@ class IterationDecideAllView(WritingAPIView):
     def post(self, request, pk: int):
         iteration = selectors.iteration_for_user(request.user, pk)
         verdict = valid_input(VerdictInput, request)["verdict"]
-        changed = services.decisions_record_all(iteration=iteration, user=request.user, verdict=verdict, via="api")
+        changed = services.proposals_decide_all(iteration=iteration, user=request.user, verdict=verdict, via="api")
         return Response({"changed": changed})
 
 
@@ -224,7 +228,7 @@ class ProposalDecisionView(WritingAPIView):
     def post(self, request, pk: int):
         proposal = selectors.proposal_for_user(request.user, pk)
         data = valid_input(DecisionInput, request)
-        decision = services.decision_record(proposal=proposal, user=request.user, via="api", **data)
+        decision = services.proposal_decide(proposal=proposal, user=request.user, via="api", **data)
         return Response(DecisionSerializer(decision).data)
 
 

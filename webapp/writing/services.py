@@ -325,7 +325,7 @@ def _verdict_check(verdict: str) -> None:
 
 
 @transaction.atomic
-def decision_record(
+def proposal_decide(
     *, proposal: EditProposal, user, verdict: str, based_on: int | None = None, via: str = "web"
 ) -> Decision:
     """Record a verdict on one proposal. Locks the proposal row, so two people deciding at once
@@ -347,7 +347,7 @@ def decision_record(
 
 
 @transaction.atomic
-def decisions_record_all(*, iteration: Iteration, user, verdict: str, via: str = "web") -> int:
+def proposals_decide_all(*, iteration: Iteration, user, verdict: str, via: str = "web") -> int:
     """Give every proposal of the round the same verdict (one batch, undone together).
     Returns how many decisions changed."""
     _verdict_check(verdict)

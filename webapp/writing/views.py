@@ -278,7 +278,7 @@ def document_create(request):
 @permission_required("writing.add_document", raise_exception=True)
 @require_POST
 def document_import(request):
-    from webapp.writing import io as writing_io
+    from webapp.writing import transfer as writing_io
 
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -301,7 +301,7 @@ def document_import(request):
 
 
 def _jsonl_response(documents, filename: str) -> StreamingHttpResponse:
-    from webapp.writing import io as writing_io
+    from webapp.writing import transfer as writing_io
 
     response = StreamingHttpResponse(writing_io.documents_export_jsonl(documents), content_type=NDJSON)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -411,7 +411,7 @@ def proposal_decide(request, pk: int):
         error, status = form_errors(form), 400
     else:
         try:
-            decision = services.decision_record(
+            decision = services.proposal_decide(
                 proposal=proposal,
                 user=request.user,
                 verdict=form.cleaned_data["verdict"],
@@ -468,7 +468,7 @@ def _plural(n: int, word: str) -> str:
 def decide_all(request, pk: int):
     def action(iteration, data):
         verdict = data["verdict"]
-        changed = services.decisions_record_all(iteration=iteration, user=request.user, verdict=verdict)
+        changed = services.proposals_decide_all(iteration=iteration, user=request.user, verdict=verdict)
         done = "accepted" if verdict == "accept" else "rejected"
         return f"{_plural(changed, 'edit')} {done}." if changed else f"Every edit was already {done}."
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from webapp.preferences.errors import PreferenceError
-from webapp.preferences.io import ExportFilters, export_jsonl, export_parquet
+from webapp.preferences.transfer import ExportFilters, labels_export_jsonl, labels_export_parquet
 
 
 def _when(value: str | None) -> datetime | None:
@@ -44,13 +44,13 @@ class Command(BaseCommand):
         )
         if out.endswith(".parquet"):
             try:
-                rows = export_parquet(filters, out)
+                rows = labels_export_parquet(filters, out)
             except PreferenceError as exc:
                 raise CommandError(str(exc)) from exc
         elif out.endswith(".jsonl"):
             rows = 0
             with open(out, "w", encoding="utf-8") as f:
-                for line in export_jsonl(filters):
+                for line in labels_export_jsonl(filters):
                     f.write(line)
                     rows += 1
         else:

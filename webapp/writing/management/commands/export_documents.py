@@ -4,8 +4,8 @@ R3 records in JSON Lines (the format import_documents reads)."""
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.writing.io import documents_export_jsonl
 from webapp.writing.selectors import documents_for_user
+from webapp.writing.transfer import documents_export_jsonl
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from webapp.accounts.models import Project
 from webapp.writing.errors import WritingError
-from webapp.writing.io import documents_import
+from webapp.writing.transfer import documents_import
 
 
 class Command(BaseCommand):

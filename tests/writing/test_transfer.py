@@ -11,8 +11,8 @@ from tests.conftest import FIXED_TEXT
 from tests.factories import DocumentFactory, UserFactory, iteration_in_review
 from webapp.writing import services
 from webapp.writing.errors import WritingError
-from webapp.writing.io import documents_export_jsonl, documents_import
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
+from webapp.writing.transfer import documents_export_jsonl, documents_import
 
 BEFORE = "The cat sat on the the mat. It were happy."
 
@@ -143,7 +143,7 @@ def test_r3_record_without_decisions_is_open_for_review(writer):
     assert result.documents[0].current_text == BEFORE
     assert not Decision.objects.exists()
     # The round can be finished like any other.
-    services.decisions_record_all(iteration=iteration, user=writer, verdict="accept")
+    services.proposals_decide_all(iteration=iteration, user=writer, verdict="accept")
     services.iteration_apply(iteration=iteration, user=writer)
     assert Document.objects.get().current_text == FIXED_TEXT
 
@@ -314,14 +314,14 @@ def _history_document(owner) -> Document:
     document = DocumentFactory(owner=owner)
     first = iteration_in_review(document, FIXED_TEXT)
     delete, replace = first.proposals.order_by("index")
-    services.decision_record(proposal=delete, user=owner, verdict="accept")
-    services.decision_record(proposal=replace, user=owner, verdict="reject")
-    services.decision_record(proposal=replace, user=owner, verdict="accept")
+    services.proposal_decide(proposal=delete, user=owner, verdict="accept")
+    services.proposal_decide(proposal=replace, user=owner, verdict="reject")
+    services.proposal_decide(proposal=replace, user=owner, verdict="accept")
     services.iteration_apply(iteration=first, user=owner)
     services.document_text_edit(document=document, user=owner, text=FIXED_TEXT + " Then it slept.")
     document.refresh_from_db()
     second = iteration_in_review(document, "The cat sat on a mat. It was happy. Then it slept!")
-    services.decision_record(proposal=second.proposals.get(index=0), user=owner, verdict="reject")
+    services.proposal_decide(proposal=second.proposals.get(index=0), user=owner, verdict="reject")
     return document
 
 
@@ -366,7 +366,7 @@ def test_export_writes_one_record_per_round_in_the_import_schema(writer):
 def test_export_of_undone_decision_has_no_verdict_and_skips_failed_rounds(writer, document):
     review = iteration_in_review(document, FIXED_TEXT)
     proposal = review.proposals.get(index=0)
-    services.decision_record(proposal=proposal, user=writer, verdict="accept")
+    services.proposal_decide(proposal=proposal, user=writer, verdict="accept")
     services.decision_undo(iteration=review, user=writer)
     (record,) = parsed(documents_export_jsonl([document]))
     assert record["edit_actions"][0]["accept_or_reject"] is None
@@ -400,7 +400,7 @@ def test_export_reads_a_fixed_number_of_queries_per_batch(writer, django_assert_
     ]
     for document in big:
         review = iteration_in_review(document, "A B C D E F G H")
-        services.decisions_record_all(iteration=review, user=writer, verdict="accept")
+        services.proposals_decide_all(iteration=review, user=writer, verdict="accept")
         services.iteration_apply(iteration=review, user=writer)
         document.refresh_from_db()
         iteration_in_review(document, "A b C d E f G h")
@@ -457,7 +457,7 @@ def test_round_trip_keeps_texts_edits_and_current_decisions(writer, other_writer
         current_text="Crème brûlée 😀 is 很好\u2028and naïve.\x85",
     )
     review = iteration_in_review(unicode_doc, "Crème brûlée 🍮 is 非常好\u2028and naive!\x85")
-    services.decision_record(proposal=review.proposals.get(index=0), user=writer, verdict="accept")
+    services.proposal_decide(proposal=review.proposals.get(index=0), user=writer, verdict="accept")
     plain = DocumentFactory(owner=writer, title="No rounds yet")
     originals = [document, unicode_doc, plain]
 
@@ -486,7 +486,7 @@ def test_round_trip_property(db, before, after, verdicts, apply):
         review = iteration_in_review(document, after)
         for proposal, verdict in zip(review.proposals.order_by("index"), verdicts):
             if verdict:
-                services.decision_record(proposal=proposal, user=owner, verdict=verdict)
+                services.proposal_decide(proposal=proposal, user=owner, verdict=verdict)
         if apply:
             services.iteration_apply(iteration=review, user=owner)
     document.refresh_from_db()

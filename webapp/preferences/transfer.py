@@ -316,13 +316,13 @@ def preference_records(filters: ExportFilters) -> Iterator[dict]:
         }
 
 
-def export_jsonl(filters: ExportFilters) -> Iterator[str]:
+def labels_export_jsonl(filters: ExportFilters) -> Iterator[str]:
     """The pairs as JSON lines (TRL's preference columns first)."""
     for record in preference_records(filters):
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def export_parquet(filters: ExportFilters, path: str | Path, *, chunk_size: int = PARQUET_ROW_GROUP) -> int:
+def labels_export_parquet(filters: ExportFilters, path: str | Path, *, chunk_size: int = PARQUET_ROW_GROUP) -> int:
     """Write the pairs to a Parquet file, one row group per chunk_size pairs; returns the number of rows.
     Load with datasets.load_dataset("parquet", data_files=str(path), split="train"). No pairs is
     an error (datasets cannot load an empty split), and then no file is left behind."""

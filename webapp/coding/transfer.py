@@ -10,7 +10,7 @@ from webapp.coding.datasets import problem_rows
 from webapp.registry.datasets import DatasetFilters
 
 
-def feedback_jsonl(problems: Iterable) -> Iterator[str]:
+def feedback_export_jsonl(problems: Iterable) -> Iterator[str]:
     filters = DatasetFilters(cutoff=timezone.now())
     for problem in problems:
         for row in problem_rows(problem, filters):
