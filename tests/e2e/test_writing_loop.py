@@ -7,7 +7,7 @@ from tests.fixtures_worker import wait_until
 from webapp.core.models import Job
 from webapp.registry.models import ModelVersion
 from webapp.registry.services import model_version_activate
-from webapp.writing import selectors, services
+from webapp.writing import display, selectors, services
 from webapp.writing.errors import LoopConflict
 from webapp.writing.models import Decision, Iteration
 
@@ -30,7 +30,7 @@ def generated(iteration: Iteration, timeout: float = 120) -> Iteration:
 
 def loop_state(document):
     document.refresh_from_db()
-    return selectors.document_loop_state(document, selectors.document_last_iteration(document))
+    return display.document_loop_state(document, selectors.document_last_iteration(document))
 
 
 def test_decide_apply_and_revise_until_max_depth(celery_worker, tiny_model_version, writer, tiny_model_path):

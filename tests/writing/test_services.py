@@ -14,12 +14,12 @@ from tests.factories import (
 )
 from webapp.registry.services import model_version_activate
 from webapp.writing import services
+from webapp.writing.display import document_loop_state
 from webapp.writing.errors import DecisionConflict, LoopConflict, WritingError
 from webapp.writing.models import Decision, Document, Iteration
 from webapp.writing.selectors import (
     acceptance_by_depth,
     decision_counts,
-    document_loop_state,
     documents_for_user,
 )
 

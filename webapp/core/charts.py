@@ -6,6 +6,7 @@ mapped into the plot area with a little headroom; a series with one point is dra
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Callable, Sequence
 
 PALETTE = ("#b3261e", "#1d4ed8", "#15803d", "#a16207", "#7c3aed", "#0f766e", "#be185d", "#4b5563")
@@ -64,6 +65,16 @@ def _format_number(value: float) -> str:
     if value == int(value):
         return str(int(value))
     return f"{value:.3g}"
+
+
+def day_axis(x: float) -> str:
+    """An x axis of days, given as date ordinals (date.toordinal())."""
+    return date.fromordinal(int(x)).strftime("%m-%d")
+
+
+def percent_axis(y: float) -> str:
+    """A y axis of rates between 0 and 1."""
+    return f"{round(100 * y)}%"
 
 
 def line_chart(

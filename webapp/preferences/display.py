@@ -1,10 +1,12 @@
-"""What the labelling screen shows of a comparison's outputs: each output's text cut into
-segments, those that differ from the output it is compared with marked. Plain text segments:
-the template escapes them like any model output."""
+"""What the preference screens show: on the labelling screen, each output's text cut into
+segments, those that differ from the output it is compared with marked (plain text segments:
+the template escapes them like any model output); on the quality page, labels per day."""
 
 from dataclasses import dataclass
 
 from inference.diffing import diff_words
+from webapp.core.charts import LineChart, Series, day_axis, line_chart
+from webapp.preferences import selectors
 
 # Beyond this many characters, the word diff is too slow for a page view; the texts are shown unmarked.
 MAX_DIFF_CHARS = 20_000
@@ -53,3 +55,16 @@ def shown_outputs(texts: list[str]) -> list[ShownOutput]:
             segments = diff_segments(texts[0], text)[1]
         shown.append(ShownOutput(i, chr(ord("A") + i), (i + 1) % 10, segments))
     return shown
+
+
+def labels_per_day_chart(project) -> LineChart | None:
+    """Labels given per day (line_chart), or None before the first label."""
+    days = selectors.labels_per_day(project)
+    if not days:
+        return None
+    points = [(day.toordinal(), n) for day, n in days]
+    return line_chart(
+        [Series("labels per day", points)],
+        y_range=(0, max(n for _, n in points) * 1.15),
+        x_format=day_axis,
+    )

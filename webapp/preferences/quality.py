@@ -7,9 +7,7 @@ the two together into plain values for the page (and lays out the win-rate plot)
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 
-from webapp.core.charts import Series, line_chart
 from webapp.preferences import agreement, selectors
 
 DEFAULT_MIN_COMMON = 10
@@ -81,19 +79,6 @@ def project_quality(project, *, min_common: int = DEFAULT_MIN_COMMON) -> Project
         alpha_ordinal=agreement.krippendorff_alpha(agreement.units_from_labels(ordinal_records), "ordinal"),
         alpha_nominal=agreement.krippendorff_alpha(units, "nominal"),
         items_with_several_labels=sum(len(u) >= 2 for u in units),
-    )
-
-
-def labels_per_day_chart(project):
-    """Labels given per day (line_chart), or None before the first label."""
-    days = selectors.labels_per_day(project)
-    if not days:
-        return None
-    points = [(day.toordinal(), n) for day, n in days]
-    return line_chart(
-        [Series("labels per day", points)],
-        y_range=(0, max(n for _, n in points) * 1.15),
-        x_format=lambda x: date.fromordinal(int(x)).strftime("%m-%d"),
     )
 
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from webapp.preferences import quality, selectors, services
+from webapp.preferences import display, quality, selectors, services
 from webapp.preferences.display import shown_outputs
 from webapp.preferences.errors import PreferenceError, PreferenceForbidden
 from webapp.preferences.forms import LabelForm, ResolveForm
@@ -228,7 +228,7 @@ def quality_page(request, pk: int):
         "report": quality.project_quality(
             project, min_common=_int_param(request, "min_common", quality.DEFAULT_MIN_COMMON, 2, 10_000)
         ),
-        "per_day_chart": quality.labels_per_day_chart(project),
+        "per_day_chart": display.labels_per_day_chart(project),
         "disagreements": selectors.disagreements(project, include_resolved=show_all),
         "disagreement_counts": selectors.disagreement_count(project),
         "show_all": show_all,

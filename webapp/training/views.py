@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.models import Project
-from webapp.core.charts import Series, line_chart
 from webapp.core.errors import DomainError
 from webapp.core.model_cards import model_card_for
 from webapp.core.views import HTMX_STOP_POLLING
@@ -22,7 +21,7 @@ from webapp.registry import feedback
 from webapp.registry import selectors as registry_selectors
 from webapp.registry import services as registry_services
 from webapp.registry.models import ModelVersion
-from webapp.training import policies, runs, selectors, snapshots
+from webapp.training import display, policies, runs, selectors, snapshots
 from webapp.training.forms import PolicyForm, RunForm, SourcesForm
 from webapp.training.models import DatasetSnapshot, RetrainPolicy, SnapshotRow, TrainingRun
 
@@ -32,11 +31,6 @@ VERSIONS_PAGE = "training/versions.html"
 VERSION_PAGE = "training/version.html"
 SNAPSHOT_PAGE = "training/snapshot.html"
 ROWS_PER_PAGE = 50
-EVALUATION_FIGURES = (
-    ("predicted_acceptance", "Predicted acceptance (replay)"),
-    ("preference_accuracy", "Preference accuracy"),
-    ("reward_accuracy", "Reward accuracy"),
-)
 
 
 def _admin_view(permission: str):
@@ -134,7 +128,7 @@ def _run_context(run: TrainingRun) -> dict:
     return {
         "run": run,
         "version": selectors.run_version(run),
-        "loss_chart": line_chart([Series("loss", loss)]) if loss else None,
+        "loss_chart": display.loss_chart(loss),
         "last_values": sorted(others.items()),
         "log_lines": run.log.splitlines()[-40:],
         "can_cancel": run.is_open,
@@ -214,49 +208,6 @@ def snapshot_export(request, pk: int):
 # Versions -----------------------------------------------------------------------------------
 
 
-def _figures_chart(versions: list[ModelVersion]):
-    """Evaluation figures per version, oldest version first (x = its place in that order)."""
-    ordered = sorted(versions, key=lambda v: (v.created_at, v.pk))
-    series = []
-    for key, label in EVALUATION_FIGURES:
-        points = [
-            (i, selectors.latest_metrics(v)[key])
-            for i, v in enumerate(ordered)
-            if isinstance(selectors.latest_metrics(v).get(key), (int, float))
-        ]
-        if points:
-            series.append(Series(label, points))
-    if not series:
-        return None
-    ticks = [(i, f"#{v.pk}") for i, v in enumerate(ordered)]
-    return line_chart(series, y_range=(0, 1), x_ticks=ticks, y_format=lambda y: f"{round(100 * y)}%")
-
-
-def _acceptance_chart(versions: list[ModelVersion]):
-    """Writers' acceptance rate of each version's proposals, per day (at most 8 versions)."""
-    shown = [v for v in versions if v.kind == ModelVersion.Kind.EDITOR][:8]
-    daily = feedback.acceptance_by_version_and_day([v.pk for v in shown])
-    series = [
-        Series(
-            v.name if len(v.name) <= 40 else v.name[:39] + "…",
-            [(d.day.toordinal(), d.rate) for d in daily[v.pk] if d.rate is not None],
-        )
-        for v in shown
-        if v.pk in daily
-    ]
-    series = [s for s in series if s.points]
-    if not series:
-        return None
-    from datetime import date
-
-    return line_chart(
-        series,
-        y_range=(0, 1),
-        x_format=lambda x: date.fromordinal(int(x)).strftime("%m-%d"),
-        y_format=lambda y: f"{round(100 * y)}%",
-    )
-
-
 @_admin_view("registry.view_modelversion")
 @require_GET
 def version_list(request):
@@ -270,8 +221,8 @@ def version_list(request):
         {
             "versions": versions,
             "events": selectors.version_events(),
-            "figures_chart": _figures_chart(versions),
-            "acceptance_chart": _acceptance_chart(versions),
+            "figures_chart": display.figures_chart(versions),
+            "acceptance_chart": display.acceptance_chart(versions),
             "can_promote": request.user.has_perm("registry.change_modelversion"),
         },
     )

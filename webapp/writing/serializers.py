@@ -5,11 +5,11 @@ from rest_framework import serializers
 
 from inference.instructions import DEFAULT_INSTRUCTION, INSTRUCTIONS
 from webapp.core.serializers import ErrorSerializer, JobProgressSerializer
+from webapp.writing.display import document_loop_state
 from webapp.writing.models import Decision, Document, EditProposal, Iteration
 from webapp.writing.selectors import (
     decision_counts,
     document_last_iteration,
-    document_loop_state,
     proposals_with_decisions,
 )
 

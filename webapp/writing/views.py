@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from inference.instructions import INSTRUCTIONS
 from webapp.core.model_cards import model_card_for
 from webapp.core.views import HTMX_STOP_POLLING
-from webapp.writing import selectors, services
+from webapp.writing import display, selectors, services
 from webapp.writing.errors import WritingError
 from webapp.writing.forms import (
     ApplyForm,
@@ -180,7 +180,7 @@ def _review_context(iteration: Iteration) -> dict:
 
 def _document_context(request, document: Document, **extra) -> dict:
     last = selectors.document_last_iteration(document)
-    state = selectors.document_loop_state(document, last)
+    state = display.document_loop_state(document, last)
     context = {
         "document": document,
         "last": last,
