@@ -3,9 +3,10 @@ and caught when their worker dies.
 
 A worker holds a Postgres advisory lock on the run for as long as it works on it. Its
 connection closes when the process dies and Postgres frees the lock, so a run marked
-"running" whose lock is free has lost its worker: it is marked failed, by the redelivered task
-or by the next page that lists it, and never stays "running" forever. The same lock keeps a
-second worker from running a run twice.
+"running" whose lock is free has lost its worker: pages show it as failed at once
+(run_as_seen, a read), and the redelivered task or the sweep Celery beat runs every minute
+records it, so it never stays "running" forever. The same lock keeps a second worker from
+running a run twice; the lifecycle is the one every task shares (webapp.core.worker).
 """
 
 import logging
