@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from webapp.preferences.agreement import BOTH_BAD
+
 
 class Choice(models.TextChoices):
     A_MUCH_BETTER = "a_much_better", "A is much better"
@@ -25,16 +27,26 @@ class Choice(models.TextChoices):
     BOTH_BAD = "both_bad", "Both are bad"
 
 
-# The output a pairwise choice prefers (None: no preference).
-PREFERRED_INDEX = {
-    Choice.A_MUCH_BETTER: 0,
-    Choice.A_BETTER: 0,
+# The one encoding of a pairwise choice besides its name: its place on agreement's scale, from
+# -2 (A much better) to 2 (B much better), BOTH_BAD off the scale. Which output it prefers, and
+# how strongly, are read from it (preferred_index, STRONG).
+CHOICE_VALUE = {
+    Choice.A_MUCH_BETTER: -2,
+    Choice.A_BETTER: -1,
+    Choice.TIE: 0,
     Choice.B_BETTER: 1,
-    Choice.B_MUCH_BETTER: 1,
-    Choice.TIE: None,
-    Choice.BOTH_BAD: None,
+    Choice.B_MUCH_BETTER: 2,
+    Choice.BOTH_BAD: BOTH_BAD,
 }
-STRONG = (Choice.A_MUCH_BETTER, Choice.B_MUCH_BETTER)
+STRONG = tuple(choice for choice, value in CHOICE_VALUE.items() if value in (-2, 2))
+
+
+def preferred_index(choice: str) -> int | None:
+    """The output a pairwise choice prefers (0 is A, 1 is B); None for a tie or both bad."""
+    value = CHOICE_VALUE[choice]
+    if value == BOTH_BAD or value == 0:
+        return None
+    return 0 if value < 0 else 1
 
 
 class QueueSettings(models.Model):

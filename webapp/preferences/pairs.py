@@ -21,9 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from webapp.preferences.models import STRONG, Choice
-
-SIDE_A, SIDE_B = "a", "b"
+from webapp.preferences.models import STRONG, preferred_index
 
 
 @dataclass(frozen=True)
@@ -42,13 +40,10 @@ class Pair:
     resolved: bool = False  # an admin's resolution, not the majority, chose
 
 
-def side(choice: str) -> str:
-    """The side a pairwise choice takes: a, b, tie or both_bad."""
-    if choice in (Choice.A_MUCH_BETTER, Choice.A_BETTER):
-        return SIDE_A
-    if choice in (Choice.B_BETTER, Choice.B_MUCH_BETTER):
-        return SIDE_B
-    return choice
+def side(choice: str) -> int | str:
+    """The side a pairwise choice takes: the output it prefers (0 or 1), else tie or both_bad."""
+    index = preferred_index(choice)
+    return choice if index is None else index
 
 
 def _single_majority(counts: Counter):
@@ -67,10 +62,10 @@ def majority_pair(n_outputs: int, votes: Iterable[Vote]) -> Pair | None:
         if not sides:
             return None
         top = _single_majority(sides)
-        if top not in (SIDE_A, SIDE_B):
+        if top not in (0, 1):
             return None
         agreeing = [v for v in votes if side(v.choice) == top]
-        chosen = 0 if top == SIDE_A else 1
+        chosen = top
         strong = sum(v.choice in STRONG for v in agreeing) / len(agreeing)
         return Pair(chosen, 1 - chosen, len(agreeing) / len(votes), len(votes), strong)
     rankings = [list(v.ranking) for v in votes if v.ranking]
@@ -96,9 +91,9 @@ def resolved_pair(n_outputs: int, votes: Iterable[Vote], resolution: Vote) -> Pa
     votes = list(votes)
     if n_outputs == 2:
         top = side(resolution.choice)
-        if top not in (SIDE_A, SIDE_B):
+        if top not in (0, 1):
             return None
-        chosen = 0 if top == SIDE_A else 1
+        chosen = top
         agreeing = [v for v in votes if side(v.choice) == top]
         strong = (
             sum(v.choice in STRONG for v in agreeing) / len(agreeing)

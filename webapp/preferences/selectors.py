@@ -22,9 +22,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from webapp.accounts.models import Project
-from webapp.preferences.agreement import BOTH_BAD, LOSS, WIN, outcome
+from webapp.preferences.agreement import LOSS, WIN, outcome
 from webapp.preferences.models import (
-    Choice,
+    CHOICE_VALUE,
     Comparison,
     ComparisonOutput,
     LabelChange,
@@ -38,16 +38,6 @@ VIEW_ALL = "preferences.view_all_labels"
 LABEL = "preferences.add_preferencelabel"
 MANAGE = "preferences.add_comparison"
 RESOLVE = "preferences.change_comparison"
-
-# A pairwise choice as the value webapp.preferences.agreement works with.
-CHOICE_VALUE = {
-    Choice.A_MUCH_BETTER: -2,
-    Choice.A_BETTER: -1,
-    Choice.TIE: 0,
-    Choice.B_BETTER: 1,
-    Choice.B_MUCH_BETTER: 2,
-    Choice.BOTH_BAD: BOTH_BAD,
-}
 
 
 def sees_all(user) -> bool:
