@@ -34,9 +34,11 @@ def test_an_import_across_the_layers_breaks_the_contract(tmp_path: Path):
     # What the registry move undid: training reading writing's rows, the registry reading training's.
     (tmp_path / "webapp" / "training" / "leak.py").write_text("from webapp.writing.models import Decision\n")
     (tmp_path / "webapp" / "registry" / "leak.py").write_text("def f():\n    from webapp.training import models\n")
+    (tmp_path / "webapp" / "preferences" / "leak.py").write_text("from webapp.coding.models import CodeCandidate\n")
     (tmp_path / "inference" / "leak.py").write_text("import django\n")
     result = _lint_imports(tmp_path)
     assert result.returncode != 0
     assert "webapp.training is not allowed to import webapp.writing" in result.stdout
     assert "webapp.registry is not allowed to import webapp.training" in result.stdout
+    assert "webapp.preferences is not allowed to import webapp.coding" in result.stdout
     assert "inference.leak -> django" in result.stdout

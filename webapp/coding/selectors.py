@@ -164,3 +164,8 @@ def regeneration_feedback(problem: Problem, critique: str = "") -> dict:
 
 def candidate_history(candidate: CodeCandidate) -> QuerySet[CandidateDecision]:
     return candidate.decisions.select_related("decided_by").order_by("decided_at", "pk")
+
+
+def candidate_versions(candidate_ids: list[int]) -> dict[int, int | None]:
+    """{candidate id: the version that wrote it} (registered with webapp.registry.feedback)."""
+    return dict(CodeCandidate.objects.filter(pk__in=candidate_ids).values_list("pk", "iteration__model_version_id"))

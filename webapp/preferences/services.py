@@ -225,10 +225,10 @@ def comparisons_derive(*, project, user, source: str) -> list[Comparison]:
 
 
 def _writing_specs(filters):
-    from webapp.writing.datasets import writing_rows
+    from webapp.registry.datasets import dataset_rows
 
     names = dict(ModelVersion.objects.values_list("pk", "name"))
-    for row in writing_rows(filters):
+    for row in dataset_rows("writing", filters):
         if not row.is_pair:
             continue
         version = row.meta.get("model_version")
@@ -247,20 +247,16 @@ def _writing_specs(filters):
 
 
 def _coding_specs(filters):
-    from webapp.coding.datasets import coding_rows
-    from webapp.coding.models import CodeCandidate
+    from webapp.registry.datasets import dataset_rows
+    from webapp.registry.feedback import output_versions
 
-    for row in coding_rows(filters):
+    for row in dataset_rows("coding", filters):
         if not row.is_pair:
             continue
         kind = row.meta.get("kind")
         key = f"coding:{kind}:{row.meta['problem']}:{_short_hash(row.chosen, row.rejected)}"
         if kind == "candidates":
-            versions = dict(
-                CodeCandidate.objects.filter(pk__in=[row.meta["chosen"], row.meta["rejected"]]).values_list(
-                    "pk", "iteration__model_version_id"
-                )
-            )
+            versions = output_versions("coding", [row.meta["chosen"], row.meta["rejected"]])
             pair = [
                 OutputSpec(row.chosen, "accepted or passing candidate", versions.get(row.meta["chosen"])),
                 OutputSpec(row.rejected, "rejected or failing candidate", versions.get(row.meta["rejected"])),

@@ -1,7 +1,8 @@
 """What people said of each version's proposals, as training and its screens read it.
 
 The app that holds the decisions (writing) registers its readers in its ready(); training asks
-here and never imports it. When a round of decisions closes in a project, the app sends
+here and never imports it. Coding registers which version wrote each candidate, for the
+comparisons preferences derives from its rows. When a round of decisions closes in a project, the app sends
 `decisions_closed` (on commit), and training's receiver checks the project's retrain policy.
 """
 
@@ -34,6 +35,7 @@ class DecisionReaders:
 
 
 _READERS: dict[str, DecisionReaders] = {}
+_OUTPUT_VERSIONS: dict[str, Callable[[list[int]], dict[int, int | None]]] = {}
 
 
 def decision_readers_register(name: str, readers: DecisionReaders) -> None:
@@ -53,3 +55,14 @@ def acceptance_by_version_and_day(version_ids: list[int]) -> dict[int, list[Dail
         for version_id, days in readers.daily_acceptance(version_ids).items():
             found[version_id] = sorted(found.get(version_id, []) + days, key=lambda d: d.day)
     return found
+
+
+def output_versions_register(name: str, versions_of: Callable[[list[int]], dict[int, int | None]]) -> None:
+    """How source `name` tells which version made each of its outputs (ids in its dataset rows'
+    meta, e.g. coding's candidates), for whoever shows those outputs side by side."""
+    _OUTPUT_VERSIONS[name] = versions_of
+
+
+def output_versions(name: str, output_ids: list[int]) -> dict[int, int | None]:
+    """{output id: the id of the version that made it} for the outputs of source `name`."""
+    return _OUTPUT_VERSIONS[name](output_ids)
