@@ -33,6 +33,12 @@ def label_url(project):
     return reverse("preferences:label", args=[project.pk])
 
 
+def queue_page(client, project):
+    """The labelling page after asking for the next comparison, as the page does when it opens."""
+    client.post(reverse("preferences:label_next", args=[project.pk]))
+    return client.get(label_url(project))
+
+
 def submit_url(project, comparison):
     return reverse("preferences:label_submit", args=[project.pk, comparison.pk])
 
@@ -149,7 +155,7 @@ def test_labelling_is_blind_and_escapes_model_text(team):
         meta={"note": "meta-hidden"},
     )
     comparisons_store(project=project, user=None, origin=Comparison.Origin.IMPORT, specs=[spec])
-    page = logged_in(annotator).get(label_url(project)).content.decode()
+    page = queue_page(logged_in(annotator), project).content.decode()
     assert "Output A" in page and "Output B" in page
     for hidden in ("source-alpha", "source-beta", "secret-version-7", "meta-hidden", "gold", "Gold"):
         assert hidden not in page
@@ -178,7 +184,7 @@ def test_the_page_marks_differences_and_shows_the_keys(team):
         origin="import",
         specs=[ComparisonSpec("p", [OutputSpec("the old cat"), OutputSpec("the new cat")])],
     )
-    page = logged_in(annotator).get(label_url(project)).content.decode()
+    page = queue_page(logged_in(annotator), project).content.decode()
     assert '<mark class="diff">old</mark>' in page and '<mark class="diff">new</mark>' in page
     for key, choice in (
         ("1", "a_much_better"),
@@ -200,7 +206,7 @@ def test_a_ranking_screen_for_three_outputs(team):
     project, annotator, _ = team
     (comparison,) = make_comparisons(project, 1, outputs=3)
     client = logged_in(annotator)
-    page = client.get(label_url(project)).content.decode()
+    page = queue_page(client, project).content.decode()
     assert 'data-mode="ranking"' in page and 'data-outputs="3"' in page
     assert 'name="ranking"' in page and "<kbd>Enter</kbd>" in page and "<kbd>Backspace</kbd>" in page
     assert 'name="choice"' not in page
@@ -213,7 +219,7 @@ def test_a_label_answers_with_the_next_item_and_updates_progress(team):
     project, annotator, _ = team
     first, second, _third = make_comparisons(project, 3)
     client = logged_in(annotator)
-    page = client.get(label_url(project))
+    page = queue_page(client, project)
     assert shown_comparison(page) == first.pk
     assert (count(page, "today"), count(page, "labelled"), count(page, "left")) == (0, 0, 3)
 
@@ -230,6 +236,21 @@ def test_a_label_answers_with_the_next_item_and_updates_progress(team):
     label = PreferenceLabel.objects.get(annotator=annotator)
     assert (label.comparison, label.choice, label.rationale, label.seconds_spent) == (first, "b_better", "clearer", 2.5)
     assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_opening_the_page_reserves_nothing_and_asks_for_the_next_with_a_post(team):
+    project, annotator, _ = team
+    first, _second = make_comparisons(project, 2)
+    client = logged_in(annotator)
+    page = client.get(label_url(project)).content.decode()
+    assert not Reservation.objects.exists()  # a read
+    next_url = reverse("preferences:label_next", args=[project.pk])
+    assert f'hx-post="{next_url}" hx-trigger="load, submit"' in page and 'id="next-button"' in page
+    assert client.get(next_url).status_code == 405
+    fragment = client.post(next_url, **HTMX)
+    assert shown_comparison(fragment) == first.pk and "<html" not in fragment.content.decode()
+    assert Reservation.objects.get(annotator=annotator).comparison == first
+    assert shown_comparison(client.get(label_url(project))) == first.pk  # the page shows what is held
 
 
 def test_without_javascript_a_label_redirects_back_to_the_queue(team):

@@ -155,6 +155,19 @@ def open_comparisons(user, project: Project, *, gold: bool, k: int, now: datetim
     return comparisons.annotate(taken=labels + held).filter(taken__lt=k)
 
 
+def reservation_held(user, project, now=None) -> Reservation | None:
+    """The live reservation the user holds in the project, on a comparison they have neither
+    labelled nor skipped (what the labelling page shows; it never reserves)."""
+    return (
+        Reservation.objects.filter(annotator=user, comparison__project=project, expires_at__gt=now or timezone.now())
+        .exclude(comparison__labels__annotator=user)
+        .exclude(comparison__skips__annotator=user)
+        .select_related("comparison")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 def reservation_of(user, comparison: Comparison) -> Reservation | None:
     return Reservation.objects.filter(annotator=user, comparison=comparison).first()
 

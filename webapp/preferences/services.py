@@ -432,7 +432,7 @@ def queue_settings_save(
 # The queue
 
 
-def _require_annotator(user, project) -> None:
+def annotator_require(user, project) -> None:
     """Annotators who are members of the project, and admins, may pull and label."""
     if not user.is_authenticated:
         raise PreferenceForbidden("Log in to label comparisons.")
@@ -482,18 +482,11 @@ def comparison_reserve_next(*, user, project) -> Reservation | None:
     reservation is still live, else a new one (a gold one at the project's gold rate). Never
     one they labelled or skipped, never one whose labels plus others' live reservations reach
     k. None when nothing is left for them."""
-    _require_annotator(user, project)
+    annotator_require(user, project)
     conf = selectors.queue_settings(project)
     with transaction.atomic():
         now = timezone.now()
-        held = (
-            Reservation.objects.filter(annotator=user, comparison__project=project, expires_at__gt=now)
-            .exclude(comparison__labels__annotator=user)
-            .exclude(comparison__skips__annotator=user)
-            .select_related("comparison")
-            .order_by("-created_at", "-pk")
-            .first()
-        )
+        held = selectors.reservation_held(user, project, now)
         if held is not None:
             return held
         position = (
@@ -520,7 +513,7 @@ def _release(user, comparison_id: int) -> None:
 @transaction.atomic
 def comparison_skip(*, user, comparison: Comparison) -> Skip:
     """Pass on a comparison: the queue never offers it to this user again."""
-    _require_annotator(user, comparison.project)
+    annotator_require(user, comparison.project)
     comparison = Comparison.objects.select_for_update().get(pk=comparison.pk)
     if PreferenceLabel.objects.filter(comparison=comparison, annotator=user).exists():
         raise PreferenceConflict("You have labelled this comparison; undo the label to skip it.")
@@ -543,7 +536,7 @@ def label_record(
     label again records nothing) and release their reservation. A new label is refused when
     the comparison already has its k labels and live reservations of others, as when the
     user's reservation expired and someone else took it."""
-    _require_annotator(user, comparison.project)
+    annotator_require(user, comparison.project)
     comparison = Comparison.objects.select_for_update().select_related("project").get(pk=comparison.pk)
     n_outputs = comparison.outputs.count()
     choice = choice or ""
@@ -584,7 +577,7 @@ def label_record(
 def label_undo(*, user, project) -> Reservation:
     """Remove the user's most recent label in the project (its history stays, with an "undone"
     row) and give the comparison back to them: it is reserved for them and comparison_reserve_next returns it."""
-    _require_annotator(user, project)
+    annotator_require(user, project)
     label = (
         PreferenceLabel.objects.select_for_update(of=("self",))
         .filter(annotator=user, comparison__project=project)

@@ -60,10 +60,18 @@ def _label_url(project_id: int) -> str:
     return reverse("preferences:label", args=[project_id])
 
 
-def _queue_context(request, project, *, notice: str = "", error: str = "", form: LabelForm | None = None) -> dict:
-    """The comparison the queue gives the user now (reserved for them), shown blind."""
+def _queue_context(
+    request, project, *, reserve: bool = True, notice: str = "", error: str = "", form: LabelForm | None = None
+) -> dict:
+    """The comparison to label, shown blind: after a POST (`reserve`), the one the queue gives the
+    user now, reserved for them; on a GET, only the one they already hold (a read never reserves;
+    without one, the page asks for the next with a POST, at once when htmx runs)."""
     try:
-        reservation = services.comparison_reserve_next(user=request.user, project=project)
+        if reserve:
+            reservation = services.comparison_reserve_next(user=request.user, project=project)
+        else:
+            services.annotator_require(request.user, project)
+            reservation = selectors.reservation_held(request.user, project)
     except PreferenceForbidden as exc:
         raise PermissionDenied(str(exc)) from exc
     comparison = reservation.comparison if reservation else None
@@ -84,16 +92,22 @@ def _queue_context(request, project, *, notice: str = "", error: str = "", form:
         "notice": notice,
         "error": error,
         "form": form,
+        "asked_queue": reserve,  # False: nothing held yet, and the queue not asked (the page asks it)
     }
 
 
 def _queue_response(
     request, project, *, notice: str = "", error: str = "", status: int = 200, form: LabelForm | None = None
 ):
-    """After a POST: the next item's fragment for htmx; else a message and a redirect."""
+    """After a POST: the next item's fragment for htmx; else the next item reserved, a message
+    and a redirect to the page, which shows it."""
     if request.htmx:
         context = _queue_context(request, project, notice=notice, error=error, form=form)
         return render(request, f"{LABEL_PAGE}#queue", context, status=status)
+    try:
+        services.comparison_reserve_next(user=request.user, project=project)
+    except PreferenceForbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
     if error:
         messages.error(request, error)
     elif notice:
@@ -122,8 +136,16 @@ def label_projects(request):
 @require_GET
 def label(request, pk: int):
     project = selectors.project_for_user(request.user, pk)
-    context = _queue_context(request, project)
+    context = _queue_context(request, project, reserve=False)
     return render(request, f"{LABEL_PAGE}#queue" if request.htmx else LABEL_PAGE, context)
+
+
+@_view(selectors.LABEL)
+@require_POST
+def label_next(request, pk: int):
+    """Reserve the comparison to label now (the labelling page asks for it when it holds none)."""
+    project = selectors.project_for_user(request.user, pk)
+    return _queue_response(request, project)
 
 
 def _seconds_spent(request, comparison, measured: float | None) -> float | None:
