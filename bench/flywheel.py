@@ -103,16 +103,11 @@ class BulletWriter:
 
 
 def levenshtein(a: str, b: str) -> int:
-    """Characters to insert, delete or replace to turn a into b."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    """Characters to insert, delete or replace to turn a into b (the same distance as
+    inference/final_text.py, which judges versions by the writer's final text)."""
+    from rapidfuzz.distance import Levenshtein
+
+    return Levenshtein.distance(a, b)
 
 
 def edit_cost(text: str, bullets: list["Bullet"]) -> int:
