@@ -23,7 +23,7 @@ class ModelLoadError(RuntimeError):
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    batch_size: int = 16
+    batch_size: int = 32  # measured on 2 CPUs: 16 -> 32 is 1.5x the sentences/s, 64 no better
     num_beams: int = 1
     max_new_tokens: int | None = None  # None: 2 * input tokens + 16, at most 512
     do_sample: bool = False
@@ -98,14 +98,19 @@ class Editor:
         import torch
 
         torch.manual_seed(settings.seed)
-        results: list[Generated] = []
+        # Prompts of about the same length go together: a batch takes as many steps as its longest
+        # output, so a short sentence beside a long one would wait for it.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        results: list[Generated | None] = [None] * len(prompts)
         for start in range(0, len(prompts), settings.batch_size):
-            results.extend(self._generate_batch(prompts[start : start + settings.batch_size], settings))
+            batch = order[start : start + settings.batch_size]
+            for i, generated in zip(batch, self._generate_batch([prompts[i] for i in batch], settings)):
+                results[i] = generated
             if on_progress is not None:
-                on_progress(len(results), len(prompts))
+                on_progress(min(start + settings.batch_size, len(prompts)), len(prompts))
         if not prompts and on_progress is not None:
             on_progress(0, 0)
-        return results
+        return results  # type: ignore[return-value]
 
     @property
     def default_min_edit_gain(self) -> float | None:
@@ -178,6 +183,19 @@ class Editor:
         # Each prompt gets its own limit so that a batch gives what one-at-a-time would.
         lengths = enc["attention_mask"].sum(dim=1).tolist()
         limits = [settings.max_new_tokens or derived_max_new_tokens(n) for n in lengths]
+        if self._copy_decoding(settings):
+            from inference.copy_decoding import greedy_copy_decode
+
+            tokens, logprobs = greedy_copy_decode(
+                self.model,
+                enc["input_ids"],
+                enc["attention_mask"],
+                limits,
+                self._stop_ids(),
+                self.tokenizer.pad_token_id,
+            )
+            first_line = settings.first_line_only
+            return [self._finish(ids, lp, first_line) for ids, lp in zip(tokens, logprobs)]
         sampling = {"temperature": settings.temperature} if settings.do_sample else {}
         with torch.inference_mode():
             out = self.model.generate(
@@ -197,6 +215,18 @@ class Editor:
         logprobs = logprobs.float().tolist()
         first_line = settings.first_line_only
         return [self._finish(ids[:limit], lp, first_line) for ids, lp, limit in zip(new_tokens, logprobs, limits)]
+
+    def _copy_decoding(self, settings: GenerationSettings) -> bool:
+        """Greedy decoding of a causal LM goes through inference.copy_decoding: the same output,
+        a few forward passes per copied sentence instead of one per token."""
+        from inference.copy_decoding import plain_greedy
+
+        return (
+            self.kind == "causal"
+            and settings.num_beams == 1
+            and not settings.do_sample
+            and plain_greedy(self.model.generation_config)
+        )
 
     def _finish(self, ids: list[int], logprobs: list[float], first_line_only: bool = True) -> Generated:
         """Decoded text and score of one output: up to its end-of-sequence, first line for causal LMs
