@@ -91,3 +91,26 @@ def summarize(scores: Iterable[FinalTextScore]) -> FinalTextSummary:
         harmful=sum(s.harmful for s in scores),
         untouched=sum(s.untouched for s in scores),
     )
+
+
+def span_in_final(text: str, final: str, start: int, end: int) -> str:
+    """What became of text[start:end] in `final`, a later version of `text` (after more rounds
+    and hand edits): the span's ends carried through a character alignment of the two, with
+    what was inserted at either end counted in, and the spaces around it left out. Empty when
+    the writer deleted it."""
+    if not 0 <= start <= end <= len(text):
+        raise ValueError(f"span {start}..{end} is outside a text of {len(text)} characters")
+    if text == final or start == end:
+        return final[start:end].strip() if text == final else ""
+    opcodes = Levenshtein.opcodes(text, final)
+    new_start = next(
+        (j1 + (start - i1) if tag == "equal" else j1)
+        for tag, i1, i2, j1, j2 in opcodes
+        if i2 > start or i1 == i2 == start
+    )
+    new_end = next(
+        (j1 + (end - i1) if tag == "equal" else j2)
+        for tag, i1, i2, j1, j2 in reversed(opcodes)
+        if i1 < end or i1 == i2 == end
+    )
+    return final[new_start : max(new_start, new_end)].strip()

@@ -1,6 +1,8 @@
 """Judging a revision by the writer's final text (inference/final_text.py)."""
 
-from inference.final_text import final_text_score, summarize
+import pytest
+
+from inference.final_text import final_text_score, span_in_final, summarize
 
 SOURCE = "Their is a problem with the the invoice. Please call me on friday."
 FINAL = "There is a problem with the invoice. Please call me on Friday, or write."  # a hand edit too
@@ -32,3 +34,28 @@ def test_the_summary_rewards_fixing_not_abstaining():
     assert good.cost_reduction == 1 - good.cost_left / good.cost_before and good.harmful_share == 0.0
     assert idle.cost_reduction == 0.0 and idle.as_dict()["untouched_rate"] == 1.0
     assert summarize([]).as_dict()["edit_cost_reduction"] == 0.0
+
+
+def test_a_sentence_is_followed_through_later_rounds_and_hand_edits():
+    text = "Their is a problem. We will recieve it friday. Thanks."
+    final = "There is a problem! We will receive it on Friday, I hope. Thanks."
+    spans = [(0, 19), (20, 46), (47, 54)]
+    assert [span_in_final(text, final, s, e) for s, e in spans] == [
+        "There is a problem!",
+        "We will receive it on Friday, I hope.",
+        "Thanks.",
+    ]
+
+
+def test_words_the_writer_added_at_either_end_belong_to_the_sentence():
+    text = "first one.\n\nsecond one"
+    final = "The first one.\n\nsecond one, done."
+    assert span_in_final(text, final, 0, 10) == "The first one."
+    assert span_in_final(text, final, 12, 22) == "second one, done."
+
+
+def test_a_deleted_sentence_comes_back_empty_and_an_unchanged_text_as_it_was():
+    assert span_in_final("Keep this. Drop this.", "Keep this.", 11, 21) == ""
+    assert span_in_final("Keep this. Drop this.", "Keep this. Drop this.", 11, 21) == "Drop this."
+    with pytest.raises(ValueError):
+        span_in_final("short", "short", 2, 9)

@@ -48,3 +48,23 @@ def test_replay_applies_the_lexicon_guard_like_the_app(editor):
     guarded = replay_decisions(editor, cases, GenerationSettings(min_edit_gain=-math.inf))
     # The random model rewords real words at random: under a grammar fix the guard holds most back.
     assert guarded["proposed"] < unguarded["proposed"]
+
+
+def test_replay_judges_the_revision_by_the_final_text_and_doing_nothing_fixes_nothing(editor):
+    cases = cases_the_model_would_propose(editor)
+    # The writer ended with exactly the model's revision: everything it proposes helps.
+    wanted = [ReplayCase(c.prompt, c.sentence, c.accepted, final=_applied(c)) for c in cases]
+    result = replay_decisions(editor, wanted, GenerationSettings(min_edit_gain=-math.inf, lexicon_guard=False))
+    assert result["final_documents"] == len(cases)
+    assert result["final_edit_cost_left"] == 0 and result["final_edit_cost_reduction"] == 1.0
+    assert result["final_harmful_edits"] == 0 and result["samples"][0]["final"] == wanted[0].final
+    silent = replay_decisions(editor, wanted, GenerationSettings(min_edit_gain=1e6))
+    assert silent["final_edit_cost_reduction"] == 0.0 and silent["final_untouched_rate"] == 1.0
+    assert silent["final_edit_cost_left"] == result["final_edit_cost_before"] > 0
+
+
+def _applied(case: ReplayCase) -> str:
+    from inference.diffing import EditAction, apply_edits
+
+    edits = [EditAction("R", s, e, b, a) for s, e, b, a in case.accepted]
+    return apply_edits(case.sentence, edits)

@@ -70,6 +70,29 @@ def test_a_decision_counts_as_it_stood_at_the_cutoff(review, writer):
     assert (row_now.chosen, row_now.rejected) == ("The cat sat on the mat.", "")
 
 
+def test_the_text_the_writer_finally_kept_is_chosen_after_later_rounds_and_hand_edits(review, writer):
+    decide(review, writer, ["accept", "reject"])
+    before_apply = rows_now()
+    assert [r.chosen for r in before_apply] == ["The cat sat on the mat.", "It were happy."]  # not applied yet
+    services.iteration_apply(iteration=review, user=writer)
+    document = review.document
+    document.refresh_from_db()
+    # The writer fixes by hand what they turned down, their own way, and adds a word elsewhere.
+    services.document_text_edit(document=document, user=writer, text="The cat sat on the red mat. It is happy.")
+    first, second = rows_now()
+    assert (first.chosen, first.meta["final"]) == ("The cat sat on the red mat.", "The cat sat on the red mat.")
+    assert (second.chosen, second.rejected) == ("It is happy.", "It were happy.".replace("were", "was"))
+    assert second.prompt == f"{PROMPT}: It were happy."  # what the model saw stays the prompt
+
+
+def test_a_turned_down_revision_the_writer_made_in_the_end_is_not_a_rejected_output(review, writer):
+    decide(review, writer, ["accept", "reject"])
+    services.iteration_apply(iteration=review, user=writer)
+    services.document_text_edit(document=review.document, user=writer, text="The cat sat on the mat. It was happy.")
+    _, second = rows_now()
+    assert (second.chosen, second.rejected) == ("It was happy.", "")
+
+
 def test_project_filter_keeps_only_that_projects_documents(writer):
     project = ProjectFactory()
     project.members.add(writer)

@@ -1,17 +1,22 @@
 """Training rows from writers' decisions (a dataset builder, see webapp.registry.datasets).
 
 Per sentence of a model round that has decided edits: the prompt is the instruction and the
-sentence as the model saw them; `chosen` is the sentence with the accepted edits applied;
-`rejected` is the model's revision as the writer saw it turned down (accepted and rejected
-edits applied), empty when the writer rejected nothing there. Undecided edits count for
-neither. A decision counts as it stood at the cutoff: decisions are rows that stay, so the
-latest one made up to the cutoff is always the same.
+sentence as the model saw them; `chosen` is what the writer finally wanted: the sentence as it
+stands in the document's text at the cutoff, after every later round and hand edit
+(inference.final_text.span_in_final; meta "final"), or, while the round is not applied yet or the
+writer deleted the sentence, the sentence with the accepted edits applied. So a fix the model
+missed and the writer made by hand is taught, not the error it left. `rejected` is the model's
+revision as the writer saw it turned down (accepted and rejected edits applied), empty when the
+writer rejected nothing there or it is what they finally wrote. Undecided edits count for
+neither. A decision counts as it stood at the cutoff: decisions and applied rounds are rows that
+stay, so the latest ones up to the cutoff are always the same.
 """
 
 from collections import defaultdict
 from typing import Iterator
 
 from inference.diffing import EditAction, apply_edits
+from inference.final_text import span_in_final
 from inference.revision import model_input
 from inference.sentences import sentence_spans
 from webapp.registry.datasets import DatasetFilters, DatasetRow
@@ -45,11 +50,29 @@ def writing_rows(filters: DatasetFilters) -> Iterator[DatasetRow]:
         iteration = decision.proposal.iteration
         iterations[iteration.pk] = iteration
         by_iteration[iteration.pk].append(decision)
+    finals = _final_texts({i.document_id for i in iterations.values()}, filters)
     for iteration_id in sorted(by_iteration):
-        yield from _iteration_rows(iterations[iteration_id], by_iteration[iteration_id])
+        iteration = iterations[iteration_id]
+        final = finals.get(iteration.document_id) if _applied_by(iteration, filters) else None
+        yield from _iteration_rows(iteration, by_iteration[iteration_id], final)
 
 
-def _iteration_rows(iteration: Iteration, decisions: list[Decision]) -> Iterator[DatasetRow]:
+def _applied_by(iteration: Iteration, filters: DatasetFilters) -> bool:
+    return iteration.applied_at is not None and iteration.applied_at <= filters.cutoff
+
+
+def _final_texts(document_ids: set[int], filters: DatasetFilters) -> dict[int, str]:
+    """Each document's text at the cutoff: what its last round applied by then left."""
+    latest = (
+        Iteration.objects.filter(document_id__in=document_ids, applied_at__lte=filters.cutoff)
+        .order_by("document_id", "-number")
+        .distinct("document_id")
+        .values_list("document_id", "text_after")
+    )
+    return {document_id: text for document_id, text in latest if text is not None}
+
+
+def _iteration_rows(iteration: Iteration, decisions: list[Decision], final_text: str | None) -> Iterator[DatasetRow]:
     text = iteration.text_before
     for start, end in sentence_spans(text):
         here = sorted(
@@ -63,11 +86,14 @@ def _iteration_rows(iteration: Iteration, decisions: list[Decision]) -> Iterator
         accepted = [local[d.pk] for d in here if d.verdict == Decision.Verdict.ACCEPT]
         rejected = [local[d.pk] for d in here if d.verdict == Decision.Verdict.REJECT]
         decided = sorted(accepted + rejected, key=lambda e: (e.start, e.end))
+        final = span_in_final(text, final_text, start, end) if final_text is not None else ""
+        chosen = final or apply_edits(sentence, accepted)
+        turned_down = apply_edits(sentence, decided) if rejected else ""
         yield DatasetRow(
             source=SOURCE,
             prompt=model_input(iteration.instruction_text, sentence),
-            chosen=apply_edits(sentence, accepted),
-            rejected=apply_edits(sentence, decided) if rejected else "",
+            chosen=chosen,
+            rejected=turned_down if turned_down != chosen else "",
             meta={
                 "iteration": iteration.pk,
                 "document": iteration.document_id,
@@ -77,6 +103,7 @@ def _iteration_rows(iteration: Iteration, decisions: list[Decision]) -> Iterator
                 "instruction_text": iteration.instruction_text,
                 "sentence": sentence,
                 "sentence_start": start,
+                "final": final,
                 "accepted": [[e.start, e.end, e.before, e.after] for e in accepted],
                 "rejected": [[e.start, e.end, e.before, e.after] for e in rejected],
                 "decisions": [d.pk for d in here],
