@@ -10,6 +10,8 @@ CELERY_BROKER_URL = os.environ.get("REDLINE_TEST_BROKER_URL", "redis://127.0.0.1
 REDLINE_LEXICON_GUARD = False
 # Likewise the word lists' fixes would add edits the loop's tests do not expect; tests of them turn them on.
 REDLINE_WORD_LIST_FIXES = False
+# The tests' random models revise a few of the gate's everyday sentences, not 200.
+REDLINE_GATE_EVERYDAY_SENTENCES = 6
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,5 +1,3 @@
-from types import SimpleNamespace
-
 import pytest
 from django.db import IntegrityError
 
@@ -12,7 +10,6 @@ from webapp.registry.services import (
     model_version_promote,
     model_version_rollback,
 )
-from webapp.training.services import evaluation_compare
 
 
 @pytest.mark.django_db
@@ -68,21 +65,6 @@ def test_promoting_the_active_version_or_a_reward_model_is_refused(admin_user):
     assert model_version_active() == editor
     with pytest.raises(IntegrityError):  # the database says the same
         ModelVersion.objects.filter(pk=reward.pk).update(is_active=True, kind="reward")
-
-
-@pytest.mark.django_db
-def test_evaluations_compare_on_the_first_figure_both_versions_have():
-    new, old = (
-        SimpleNamespace(metrics={"predicted_acceptance": 0.8, "preference_accuracy": 0.4}),
-        SimpleNamespace(metrics={"preference_accuracy": 0.6}),
-    )
-    better, why = evaluation_compare(new, old)
-    assert (better, why) == (False, "preference accuracy 0.400 does not beat the active version's 0.600")
-    better, why = evaluation_compare(
-        SimpleNamespace(metrics={"predicted_acceptance": 0.8}), SimpleNamespace(metrics={"predicted_acceptance": 0.5})
-    )
-    assert better and "0.800 beats" in why
-    assert evaluation_compare(new, None)[0] is False
 
 
 @pytest.mark.django_db

@@ -86,9 +86,13 @@ def test_a_run_trains_registers_evaluates_and_promotes_a_new_version(
     assert evaluation.metrics["held_out_rows"] == run.snapshot.held_out_count > 0
     assert 0 <= evaluation.metrics["preference_accuracy"] <= 1
     assert "predicted_acceptance" in evaluation.metrics and evaluation.samples
-    # Promoted only if it beat the active version on the same rows; either way the log says why.
+    # Judged by the text the writers kept, and on everyday prose; promoted only if the gate says so
+    # on the same rows, and the run keeps the gate's checks and says why in its log.
+    assert evaluation.metrics["final_documents"] == evaluation.metrics["cases"] > 0
+    assert evaluation.metrics["everyday_sentences"] == 6 and 0 <= evaluation.metrics["everyday_harm"] <= 1
     parent_eval = Evaluation.objects.get(version=causal_version, snapshot=run.snapshot)
-    assert ("promoted:" in run.log) == (model_version_active() == version)
+    assert run.gate["promote"] == (model_version_active() == version)
+    assert [c["name"] for c in run.gate["checks"]][0] == "edit cost left" and run.gate["why"] in run.log
     assert parent_eval.metrics["held_out_rows"] == evaluation.metrics["held_out_rows"]
     # The next round records the version that is active now.
     doc = DocumentFactory(owner=writer)

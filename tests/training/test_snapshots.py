@@ -93,6 +93,19 @@ def test_a_turned_down_revision_the_writer_made_in_the_end_is_not_a_rejected_out
     assert (second.chosen, second.rejected) == ("It was happy.", "")
 
 
+def test_a_sentence_the_model_left_and_the_writer_fixed_by_hand_is_a_row(writer):
+    text = "The cat sat on the the mat. Dogs barks."
+    document = DocumentFactory(owner=writer, original_text=text, current_text=text)
+    iteration = iteration_in_review(document, "The cat sat on the mat. Dogs barks.")
+    decide(iteration, writer, ["accept"])
+    services.iteration_apply(iteration=iteration, user=writer)
+    services.document_text_edit(document=document, user=writer, text="The cat sat on the mat. Dogs bark.")
+    first, missed = rows_now()
+    assert first.chosen == "The cat sat on the mat." and len(first.meta["decisions"]) == 1
+    assert (missed.prompt, missed.chosen, missed.rejected) == (f"{PROMPT}: Dogs barks.", "Dogs bark.", "")
+    assert missed.meta["decisions"] == [] and missed.meta["accepted"] == missed.meta["rejected"] == []
+
+
 def test_project_filter_keeps_only_that_projects_documents(writer):
     project = ProjectFactory()
     project.members.add(writer)

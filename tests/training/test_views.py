@@ -173,6 +173,18 @@ def test_the_run_page_shows_progress_the_loss_curve_and_stops_polling_when_done(
     assert "every 2s" not in gone.content.decode()
 
 
+def test_the_run_page_shows_the_promotion_gates_checks(admin_client, run):
+    checks = [
+        {"name": "edit cost left", "new": 7, "old": 9, "passed": True},
+        {"name": "everyday harm", "new": 0.05, "old": 0.01, "passed": False},
+    ]
+    why = "fails everyday harm: edit cost left 7 characters against the active version's 9 (of 12)"
+    TrainingRun.objects.filter(pk=run.pk).update(gate={"promote": False, "why": why, "checks": checks})
+    page = admin_client.get(url("run_detail", run.pk)).content.decode()
+    assert "Promotion gate: not promoted" in page and 'id="run-gate"' in page
+    assert '<th scope="row">everyday harm</th><td class="num">0.05</td>' in page
+
+
 def test_model_output_in_rows_is_escaped(admin_client, admin_user, writer, active, django_capture_on_commit_callbacks):
     text = "The cat sat on the the mat."
     document = DocumentFactory(owner=writer, original_text=text, current_text=text)
@@ -207,11 +219,15 @@ def test_snapshot_page_and_export(admin_client, run):
 def test_versions_page_plots_acceptance_and_figures_and_promotes_and_rolls_back(admin_client, run, active, writer):
     trained = ModelVersionFactory(name="trained", parent=active, training_run=run, snapshot=run.snapshot)
     Evaluation.objects.create(
-        version=active, snapshot=run.snapshot, metrics={"preference_accuracy": 0.5, "predicted_acceptance": 0.4}
+        version=active, snapshot=run.snapshot, metrics={"preference_accuracy": 0.5, "final_edit_cost_reduction": 0.2}
     )
     Evaluation.objects.create(
-        version=trained, snapshot=run.snapshot, metrics={"preference_accuracy": 0.75, "predicted_acceptance": 0.6}
+        version=trained,
+        snapshot=run.snapshot,
+        metrics={"preference_accuracy": 0.75, "final_edit_cost_reduction": 0.42, "everyday_harm": 0.013},
     )
+    why = "fails everyday harm: edit cost left 7 characters against the active version's 9 (of 12)"
+    TrainingRun.objects.filter(pk=run.pk).update(gate={"promote": False, "why": why, "checks": []})
     # Decisions on proposals made by the active version: the acceptance plot has a point.
     document = DocumentFactory(owner=writer)
     iteration = iteration_in_review(document, "The cat sat on the mat. It was happy.", model_version=active)
@@ -220,6 +236,8 @@ def test_versions_page_plots_acceptance_and_figures_and_promotes_and_rolls_back(
     assert 'id="acceptance-over-time"' in page and 'id="figures-per-version"' in page
     assert page.count("<polyline") >= 2  # the figures chart: two versions, a line per figure
     assert "75%" in page and 'id="promote-' in page
+    assert "42%" in page and "1%" in page  # the writers' fixing done, everyday harm
+    assert "not promoted</span>" in page and why.replace("'", "&#x27;") in page  # why the gate refused it
 
     response = admin_client.post(url("version_promote", trained.pk))
     assert response.status_code == 302 and model_version_active() == trained

@@ -235,7 +235,7 @@ def _writing_specs(filters):
         key = f"writing:{row.meta['iteration']}:{row.meta['sentence_start']}:{_short_hash(row.chosen, row.rejected)}"
         outputs, preferred = unbiased_order(
             [
-                OutputSpec(row.chosen, "writer (accepted edits)"),
+                OutputSpec(row.chosen, "writer (final text)" if row.meta.get("final") else "writer (accepted edits)"),
                 OutputSpec(row.rejected, f"model {names.get(version, '')}".strip(), version),
             ],
             key,

@@ -7,8 +7,10 @@ from webapp.registry.models import ModelVersion
 from webapp.training import selectors
 
 EVALUATION_FIGURES = (
-    ("predicted_acceptance", "Predicted acceptance (replay)"),
-    ("preference_accuracy", "Preference accuracy"),
+    ("final_edit_cost_reduction", "Writers' fixing done (final text)"),
+    ("everyday_untouched", "Everyday prose left alone when correct"),
+    ("everyday_harm", "Everyday sentences harmed"),
+    ("preference_accuracy", "Preference accuracy (diagnostic)"),
     ("reward_accuracy", "Reward accuracy"),
 )
 

@@ -119,6 +119,9 @@ class TrainingRun(models.Model):
     error = models.TextField(blank=True)
     log = models.TextField(blank=True)
     metrics = models.JSONField(default=dict, blank=True)
+    # The promotion gate's decision on the run's version (webapp.training.services.promotion_gate):
+    # {"promote": bool, "why": str, "checks": [...]}; empty when the run did not ask for it.
+    gate = models.JSONField(default=dict, blank=True)
     artifact_path = models.CharField(max_length=500, blank=True)
     device = models.CharField(max_length=40, blank=True)
     worker = models.CharField(max_length=200, blank=True)

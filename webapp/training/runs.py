@@ -33,7 +33,7 @@ from webapp.registry.models import ModelVersion
 from webapp.registry.services import model_version_active, model_version_promote
 from webapp.training.errors import TrainingRequestError
 from webapp.training.models import DatasetSnapshot, SnapshotRow, TrainingPoint, TrainingRun
-from webapp.training.services import evaluation_compare, model_version_evaluate
+from webapp.training.services import model_version_evaluate, promotion_gate
 from webapp.training.snapshots import snapshot_create, snapshot_pairs
 
 logger = logging.getLogger(__name__)
@@ -456,17 +456,28 @@ def _evaluate_and_maybe_promote(run: TrainingRun, version: ModelVersion) -> None
 
 
 def _promote_if_better(run: TrainingRun, version: ModelVersion, new) -> str:
+    """The promotion gate decides (services.promotion_gate); its decision stays on the run."""
     active = model_version_active(version.kind)
-    old = active.evaluations.filter(snapshot=run.snapshot).first() or model_version_evaluate(
-        version=active, snapshot=run.snapshot
-    )
-    better, why = evaluation_compare(new, old)
-    if better:
-        model_version_promote(version=version, user=None, reason=f"run {run.pk} ({run.trigger}): {why}")
-        return f"promoted: {why}"
-    return f"not promoted: {why}"
+    old = active.evaluations.filter(snapshot=run.snapshot).first()
+    if old is None or (version.kind == ModelVersion.Kind.EDITOR and "everyday_harm" not in old.metrics):
+        old = model_version_evaluate(version=active, snapshot=run.snapshot)  # none yet, or from before the gate
+    decision = promotion_gate(new, old)
+    TrainingRun.objects.filter(pk=run.pk).update(gate=decision.as_dict())
+    if decision.promote:
+        model_version_promote(version=version, user=None, reason=f"run {run.pk} ({run.trigger}): {decision.why}")
+        return f"promoted: {decision.why}"
+    return f"not promoted: {decision.why}"
 
 
 def _summary(metrics: dict) -> str:
-    shown = [(k, metrics.get(k)) for k in ("preference_accuracy", "predicted_acceptance", "reward_accuracy")]
+    shown = [
+        (k, metrics.get(k))
+        for k in (
+            "final_edit_cost_reduction",
+            "everyday_harm",
+            "everyday_untouched",
+            "preference_accuracy",
+            "reward_accuracy",
+        )
+    ]
     return ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in shown if isinstance(v, (int, float))) or "no figures"

@@ -1,10 +1,18 @@
-"""Evaluation of a version on a snapshot, and the comparison that decides "better". Evaluation
-runs on a worker (it loads models). Runs are in runs.py, the projects' retrain policies in
-policies.py; which version is active, and promotion and rollback, are the registry's.
+"""Evaluation of a version on a snapshot, and the promotion gate that decides "better".
+Evaluation runs on a worker (it loads models). Runs are in runs.py, the projects' retrain
+policies in policies.py; which version is active, and promotion and rollback, are the registry's.
+
+An editor is judged by what the writers finally wanted, never by how often they accepted: on the
+snapshot's held-out writing rows, the characters still to fix by hand between the version's
+revision and the text the writer kept (inference.final_text, CIPHER's edit cost), and on a fixed
+part of the everyday-prose suite's tuning half, how many sentences it harms and how many correct
+ones it leaves alone. Proposing nothing leaves all the cost; proposing junk harms everyday prose.
+Preference accuracy and predicted acceptance are kept as diagnostics.
 """
 
 import logging
 import time
+from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 
@@ -13,8 +21,13 @@ from webapp.training.models import DatasetSnapshot, Evaluation, SnapshotRow
 
 logger = logging.getLogger(__name__)
 
-# Which evaluation figure decides "better", in order of preference: the first one both versions have.
-COMPARISON_METRICS = ("predicted_acceptance", "preference_accuracy", "reward_accuracy")
+# How far the everyday figures may move the wrong way before the gate refuses a version: about
+# two sentences in the 200 it reads.
+GATE_HARM_TOLERANCE = 0.01
+GATE_UNTOUCHED_TOLERANCE = 0.01
+EDITOR_GATE_FIGURES = ("final_edit_cost_left", "everyday_harm", "everyday_untouched")
+# A coder has no final text to judge by yet: the first of these both versions have decides.
+CODER_COMPARISON_METRICS = ("preference_accuracy",)
 
 
 def _evaluation_rows(snapshot: DatasetSnapshot) -> list[SnapshotRow]:
@@ -49,21 +62,21 @@ def model_version_evaluate(*, version: ModelVersion, snapshot: DatasetSnapshot) 
                 r.meta["sentence"],
                 [tuple(e) for e in r.meta["accepted"]],
                 [tuple(e) for e in r.meta["rejected"]],
+                final=r.chosen,  # the sentence as the writer kept it (writing.datasets)
             )
             for r in rows
             if r.source == "writing" and "sentence" in r.meta
         ]
+        generation = GenerationSettings(
+            batch_size=settings.REDLINE_GENERATION_BATCH_SIZE, lexicon_guard=settings.REDLINE_LEXICON_GUARD
+        )
+        editor = load_editor_cached(version.base_model, version.adapter_path or None)
         if cases:
-            editor = load_editor_cached(version.base_model, version.adapter_path or None)
-            replay = replay_decisions(
-                editor,
-                cases,
-                GenerationSettings(
-                    batch_size=settings.REDLINE_GENERATION_BATCH_SIZE, lexicon_guard=settings.REDLINE_LEXICON_GUARD
-                ),
-            )
+            replay = replay_decisions(editor, cases, generation)
             samples = replay.pop("samples")
             metrics.update(replay)
+        if version.kind == ModelVersion.Kind.EDITOR:
+            metrics.update(everyday_figures(editor, generation))
     evaluation, _ = Evaluation.objects.update_or_create(
         version=version,
         snapshot=snapshot,
@@ -72,18 +85,107 @@ def model_version_evaluate(*, version: ModelVersion, snapshot: DatasetSnapshot) 
     return evaluation
 
 
+def everyday_sentences() -> list:
+    """The gate's everyday sentences: an even spread of REDLINE_GATE_EVERYDAY_SENTENCES over the
+    suite's tuning half (the held-out half stays for the editor's own figures)."""
+    from inference.editor_data.everyday import load_suite
+
+    suite = load_suite("tune")
+    wanted = min(settings.REDLINE_GATE_EVERYDAY_SENTENCES, len(suite))
+    return [suite[i * len(suite) // wanted] for i in range(wanted)] if wanted else []
+
+
+def everyday_figures(editor, generation) -> dict:
+    """everyday_harm, everyday_untouched, everyday_precision, everyday_recall and everyday_sentences
+    of the editor on the gate's everyday sentences (inference.everyday_eval)."""
+    from inference.everyday_eval import figures, run_everyday
+
+    sentences = everyday_sentences()
+    if not sentences:
+        return {}
+    outcomes, _ = run_everyday(editor, sentences, generation)
+    row = figures(outcomes)
+    return {f"everyday_{k}": row[k] for k in ("sentences", "harm", "untouched", "precision", "recall")}
+
+
 def _prefixed(prefix: str, figures: dict) -> dict:
     """{"accuracy": .7, "n": 10} -> {"preference_accuracy": .7, "preference_n": 10}."""
     return {(k if k.startswith(prefix) else f"{prefix}_{k}"): v for k, v in figures.items()}
 
 
-def evaluation_compare(new: Evaluation, old: Evaluation | None) -> tuple[bool, str]:
-    """Whether `new` beats `old` on the first figure both have, and a sentence saying so."""
+@dataclass(frozen=True)
+class GateDecision:
+    promote: bool
+    why: str
+    checks: list[dict] = field(default_factory=list)  # name, new, old, passed
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check(name: str, new, old, passed: bool) -> dict:
+    return {"name": name, "new": new, "old": old, "passed": passed}
+
+
+def promotion_gate(new: Evaluation, old: Evaluation | None) -> GateDecision:
+    """Whether the version of `new` may replace the active version of `old` (the same snapshot),
+    with every check and a sentence saying why. An editor must leave its writers less to fix on
+    the held-out rows (strictly), may not harm more everyday sentences or leave fewer correct ones
+    alone beyond the tolerances, and may not propose nothing at all; a coder must beat the active
+    version's preference accuracy."""
     if old is None:
-        return False, "the active version has no evaluation on this snapshot to compare with"
-    for metric in COMPARISON_METRICS:
-        a, b = new.metrics.get(metric), old.metrics.get(metric)
-        if a is not None and b is not None:
-            verdict = "beats" if a > b else "does not beat"
-            return a > b, f"{metric.replace('_', ' ')} {a:.3f} {verdict} the active version's {b:.3f}"
-    return False, "no figure that both versions have on this snapshot"
+        return GateDecision(False, "the active version has no evaluation on this snapshot to compare with")
+    a, b = new.metrics, old.metrics
+    if new.version.kind != ModelVersion.Kind.EDITOR:
+        for metric in CODER_COMPARISON_METRICS:
+            if a.get(metric) is not None and b.get(metric) is not None:
+                passed = a[metric] > b[metric]
+                verdict = "beats" if passed else "does not beat"
+                why = f"{metric.replace('_', ' ')} {a[metric]:.3f} {verdict} the active version's {b[metric]:.3f}"
+                return GateDecision(passed, why, [_check(metric, a[metric], b[metric], passed)])
+        return GateDecision(False, "no figure that both versions have on this snapshot")
+    missing = [k for k in EDITOR_GATE_FIGURES if a.get(k) is None or b.get(k) is None]
+    if missing:
+        return GateDecision(
+            False,
+            "not judged: no held-out writing rows or everyday figures to judge by "
+            f"({', '.join(k.replace('_', ' ') for k in missing)})",
+        )
+    checks = [
+        _check(
+            "edit cost left",
+            a["final_edit_cost_left"],
+            b["final_edit_cost_left"],
+            a["final_edit_cost_left"] < b["final_edit_cost_left"],
+        ),
+        _check(
+            "proposes something",
+            a.get("final_untouched_rate"),
+            b.get("final_untouched_rate"),
+            a.get("final_untouched_rate", 0) < 1 or not a.get("final_documents"),
+        ),
+        _check(
+            "everyday harm",
+            a["everyday_harm"],
+            b["everyday_harm"],
+            a["everyday_harm"] <= b["everyday_harm"] + GATE_HARM_TOLERANCE,
+        ),
+        _check(
+            "everyday untouched",
+            a["everyday_untouched"],
+            b["everyday_untouched"],
+            a["everyday_untouched"] >= b["everyday_untouched"] - GATE_UNTOUCHED_TOLERANCE,
+        ),
+    ]
+    cost = (
+        f"edit cost left {a['final_edit_cost_left']} characters against the active version's "
+        f"{b['final_edit_cost_left']} (of {a.get('final_edit_cost_before')})"
+    )
+    everyday = (
+        f"everyday harm {100 * a['everyday_harm']:.1f}% (active {100 * b['everyday_harm']:.1f}%), "
+        f"untouched {100 * a['everyday_untouched']:.1f}% (active {100 * b['everyday_untouched']:.1f}%)"
+    )
+    failed = [c["name"] for c in checks if not c["passed"]]
+    if not failed:
+        return GateDecision(True, f"{cost}; {everyday}", checks)
+    return GateDecision(False, f"fails {', '.join(failed)}: {cost}; {everyday}", checks)

@@ -7,9 +7,11 @@ stands in the document's text at the cutoff, after every later round and hand ed
 writer deleted the sentence, the sentence with the accepted edits applied. So a fix the model
 missed and the writer made by hand is taught, not the error it left. `rejected` is the model's
 revision as the writer saw it turned down (accepted and rejected edits applied), empty when the
-writer rejected nothing there or it is what they finally wrote. Undecided edits count for
-neither. A decision counts as it stood at the cutoff: decisions and applied rounds are rows that
-stay, so the latest ones up to the cutoff are always the same.
+writer rejected nothing there or it is what they finally wrote. A sentence of such a round with
+no decided edit is a row too when the writer changed it by hand (an SFT row: the fix the model
+missed). Undecided edits count for neither. A decision counts as it stood at the cutoff:
+decisions and applied rounds are rows that stay, so the latest ones up to the cutoff are always
+the same.
 """
 
 from collections import defaultdict
@@ -79,36 +81,54 @@ def _iteration_rows(iteration: Iteration, decisions: list[Decision], final_text:
             (d for d in decisions if start <= d.proposal.start_char and d.proposal.end_char <= end),
             key=lambda d: (d.proposal.start_char, d.proposal.end_char, d.proposal.index),
         )
-        if not here:
-            continue
         sentence = text[start:end]
+        final = span_in_final(text, final_text, start, end) if final_text is not None else ""
+        if not here:
+            # No edit decided here, but the writer changed it by hand: what the model missed.
+            if final and final != sentence:
+                yield _row(iteration, sentence, start, final, "", [], [], [])
+            continue
         local = {d.pk: _local_edit(d, start) for d in here}
         accepted = [local[d.pk] for d in here if d.verdict == Decision.Verdict.ACCEPT]
         rejected = [local[d.pk] for d in here if d.verdict == Decision.Verdict.REJECT]
         decided = sorted(accepted + rejected, key=lambda e: (e.start, e.end))
-        final = span_in_final(text, final_text, start, end) if final_text is not None else ""
         chosen = final or apply_edits(sentence, accepted)
         turned_down = apply_edits(sentence, decided) if rejected else ""
-        yield DatasetRow(
-            source=SOURCE,
-            prompt=model_input(iteration.instruction_text, sentence),
-            chosen=chosen,
-            rejected=turned_down if turned_down != chosen else "",
-            meta={
-                "iteration": iteration.pk,
-                "document": iteration.document_id,
-                "project": iteration.document.project_id,
-                "model_version": iteration.model_version_id,
-                "instruction": iteration.instruction,
-                "instruction_text": iteration.instruction_text,
-                "sentence": sentence,
-                "sentence_start": start,
-                "final": final,
-                "accepted": [[e.start, e.end, e.before, e.after] for e in accepted],
-                "rejected": [[e.start, e.end, e.before, e.after] for e in rejected],
-                "decisions": [d.pk for d in here],
-            },
+        yield _row(
+            iteration, sentence, start, final, turned_down if turned_down != chosen else "", accepted, rejected, here
         )
+
+
+def _row(
+    iteration: Iteration,
+    sentence: str,
+    start: int,
+    final: str,
+    rejected_output: str,
+    accepted: list[EditAction],
+    rejected: list[EditAction],
+    decisions: list[Decision],
+) -> DatasetRow:
+    return DatasetRow(
+        source=SOURCE,
+        prompt=model_input(iteration.instruction_text, sentence),
+        chosen=final or apply_edits(sentence, accepted),
+        rejected=rejected_output,
+        meta={
+            "iteration": iteration.pk,
+            "document": iteration.document_id,
+            "project": iteration.document.project_id,
+            "model_version": iteration.model_version_id,
+            "instruction": iteration.instruction,
+            "instruction_text": iteration.instruction_text,
+            "sentence": sentence,
+            "sentence_start": start,
+            "final": final,
+            "accepted": [[e.start, e.end, e.before, e.after] for e in accepted],
+            "rejected": [[e.start, e.end, e.before, e.after] for e in rejected],
+            "decisions": [d.pk for d in decisions],
+        },
+    )
 
 
 def _local_edit(decision: Decision, offset: int) -> EditAction:
