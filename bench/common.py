@@ -20,7 +20,7 @@ def django_setup(database_url: str | None = None) -> str:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
     sys.path.insert(0, str(ROOT))
-    _database_create(database_url)
+    database_create(database_url)
 
     import django
     from django.core.management import call_command
@@ -30,7 +30,7 @@ def django_setup(database_url: str | None = None) -> str:
     return database_url
 
 
-def _database_create(database_url: str) -> None:
+def database_create(database_url: str) -> None:
     import dj_database_url
     import psycopg
     from psycopg import sql

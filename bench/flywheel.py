@@ -1,27 +1,33 @@
-"""The flywheel: a simulated writer decides on the model's proposals, the model is retrained on
-those decisions, and the next round proposes with the new version.
+"""The flywheel: simulated writers decide on the model's proposals, the model is retrained on
+those decisions, and the next round proposes with the version the product's gate promoted.
 
-The writer has a hidden, consistent preference: they write slide bullets and never want a final
-period. They accept an edit only when it is one of the edits that turn the bullet into their
-target (the clean sentence without its final period): real fixes are accepted, and adding the
-final period, which the built-in editor learned to do, is always rejected, as is anything else.
+Each writer has a hidden, consistent preference of its own kind (WRITERS): slide bullets with no
+final period; notes that start in lower case; list items that end in a semicolon; "&" for "and".
+They draft each line with one mistake of a trained type, accept an edit only when it is one of
+the edits that turn the draft into what they want, reject every other (the editor's final
+period, a capital they do not want, anything else), and then type in by hand what is still
+missing, so that their document ends as they want it: the final text that retraining learns
+from and the promotion gate judges by.
 
-Each round a new batch of bullets (held-out corpus sentences, one injected error each, final
-period removed) goes through the product's own code, in this process, on a database of its own:
-`document_create`, `iteration_start`, `iteration_generate` (what the gpu-queue worker runs),
-`proposal_decide` for each verdict and `iteration_apply`; then `training_run_start` and
-`training_run_execute` (a snapshot of every decision so far, SFT or DPO with LoRA from the active
-version, a new model version and its evaluation on the snapshot's held-out rows), and
-`model_version_promote`. The next round proposes with the promoted version. A fixed probe batch,
-never decided on, is judged with every version to compare them.
+Each round a new batch of lines (held-out corpus sentences) goes through the product's own code,
+in this process, on a database of its own per writer: `document_create`, `iteration_start`,
+`iteration_generate` (what the gpu-queue worker runs), `proposal_decide` for each verdict,
+`iteration_apply` and `document_text_edit`; then `training_run_start` with "promote if better"
+and `training_run_execute` (a snapshot of every decision so far, SFT or DPO with LoRA from the
+active version, the new version evaluated with the active one on the snapshot's held-out rows and
+on everyday prose, and the promotion gate's decision). The simulated writer's verdicts never
+decide a promotion. A fixed probe batch per writer, never decided on, is judged with every
+version to compare them: acceptance, edit cost left (characters still to fix with the wanted
+edits applied), unwanted proposals, lines left untouched.
 
-    .venv/bin/python bench/flywheel.py                      # the built-in editor, about 70 s
-    .venv/bin/python bench/flywheel.py --model PATH --method dpo --sentences 240 --probe 200 --threads 0
+    .venv/bin/python bench/flywheel.py                      # the built-in editor, four writers
+    .venv/bin/python bench/flywheel.py --writers bullets --method dpo --sentences 240 --probe 200
 
 Needs Postgres, like the other benches, but no Celery worker and no Redis: the tasks the services
 send on commit go to an in-memory broker that nobody reads, and the bench calls the worker-side
 services itself. The database (default `redline_bench_flywheel`) and the directory of trained
-versions (var/flywheel-models) are made afresh and removed at the end unless --keep.
+versions (var/flywheel-models) are made afresh for each writer and removed at the end unless
+--keep (which keeps the last writer's).
 """
 
 import argparse
@@ -32,6 +38,7 @@ import shutil
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -47,7 +54,7 @@ END_PUNCTUATION = ".!?;:,"
 MODEL_DIR = ROOT / "var" / "flywheel-models"
 INSTRUCTION = "fix_grammar"
 # The injected error types (inference.editor_data.noise), all of which the built-in editor is trained
-# to fix. Punctuation errors are left out, so that punctuation is only ever this writer's preference.
+# to fix. Punctuation errors are left out, so that punctuation is only ever a writer's preference.
 ERROR_TYPES = ("misspelling", "doubled_word", "dropped_word", "agreement", "article", "capitalisation")
 
 
@@ -56,41 +63,31 @@ ERROR_TYPES = ("misspelling", "doubled_word", "dropped_word", "agreement", "arti
 
 @dataclass(frozen=True)
 class Bullet:
-    """A slide bullet as the writer drafted it (with one error) and as they want it."""
+    """A line as the writer drafted it (with one error) and as they want it."""
 
     text: str
     target: str
     error: str  # the injected error type
 
 
-def bullet_from(sentence: str, rng: random.Random, resources) -> Bullet | None:
-    """The sentence without its final period (the writer's target) with one injected error of a
-    trained type, held-out misspellings only; None when no error type has a place in it."""
-    from inference.editor_data.examples import corrupt
-
-    target = sentence[:-1] if sentence.endswith(".") else sentence
-    for error in rng.sample(ERROR_TYPES, len(ERROR_TYPES)):
-        drafted = corrupt(error, target, rng, resources, held_out=True)
-        if drafted is not None and drafted != target and not drafted.endswith(tuple(END_PUNCTUATION)):
-            return Bullet(drafted, target, error)
-    return None
-
-
-def end_punctuation_only(sentence: str, edit: EditAction) -> bool:
-    """The edit only adds, removes or changes punctuation at the end of the sentence."""
-    if edit.end != len(sentence):
-        return False
-    return edit.before != edit.after and edit.before.rstrip(END_PUNCTUATION) == edit.after.rstrip(END_PUNCTUATION)
-
-
 @dataclass(frozen=True)
-class BulletWriter:
-    """Writes slide bullets and never wants a final period. Accepts an edit only when it is one of
-    the edits that turn the bullet into the target, so every edit that only touches the end
-    punctuation is rejected, and so is any edit that fixes a word and adds the period with it."""
+class Writer:
+    """A simulated writer with a hidden, consistent preference. They draft each line with one
+    mistake of a trained type and want `target_of(sentence)`. They accept an edit only when it is
+    one of the edits that turn their draft into the target, reject every other, and after the
+    round fix by hand what is still missing, so that their final text is the target."""
 
-    name: str = "bullets"
-    preference: str = "never a final period; accepts real fixes only"
+    name: str
+    preference: str
+    error_types: tuple[str, ...] = ERROR_TYPES
+
+    def target_of(self, sentence: str) -> str | None:
+        """The line they want for a clean corpus sentence; None: they would not write it."""
+        raise NotImplementedError
+
+    def draft_of(self, target: str) -> str:
+        """The line as they would type it before any mistake."""
+        return target
 
     def verdict(self, sentence: str, target: str, edit: EditAction) -> tuple[str, str]:
         """("accept" or "reject", why): why is "fix", "end punctuation" or "other"."""
@@ -100,6 +97,97 @@ class BulletWriter:
         if end_punctuation_only(sentence, edit):
             return "reject", "end punctuation"
         return "reject", "other"
+
+
+def _without_period(sentence: str) -> str:
+    return sentence[:-1] if sentence.endswith(".") else sentence
+
+
+class BulletWriter(Writer):
+    """Writes slide bullets and never wants a final period (the built-in editor adds one)."""
+
+    def __init__(self):
+        super().__init__("bullets", "slide bullets, never a final period")
+
+    def target_of(self, sentence: str) -> str | None:
+        return _without_period(sentence)
+
+
+class LowercaseWriter(Writer):
+    """Starts every line in lower case (a list of notes) and keeps the period: the capital the
+    editor gives a first word is unwanted."""
+
+    def __init__(self):
+        # A lower-case first word is their style, so it is never the injected mistake.
+        super().__init__(
+            "lowercase", "lines start in lower case", tuple(e for e in ERROR_TYPES if e != "capitalisation")
+        )
+
+    def target_of(self, sentence: str) -> str | None:
+        first = sentence.split(" ", 1)[0]
+        if len(first) < 2 or not first[0].isupper() or not first[1:].islower():
+            return None  # "I", acronyms and names of one letter keep their capitals
+        return sentence[0].lower() + sentence[1:]
+
+
+class SemicolonWriter(Writer):
+    """Writes list items that end in a semicolon, and types them without one: the editor's
+    period is wrong, and the semicolon is theirs to add until the model learns it."""
+
+    def __init__(self):
+        super().__init__("semicolons", "list items end in a semicolon")
+
+    def target_of(self, sentence: str) -> str | None:
+        return _without_period(sentence) + ";"
+
+    def draft_of(self, target: str) -> str:
+        return target[:-1]
+
+
+class AmpersandWriter(Writer):
+    """House style: "&" for "and". Only sentences with an "and" in them."""
+
+    def __init__(self):
+        super().__init__("ampersand", 'writes "&" for "and"')
+
+    def target_of(self, sentence: str) -> str | None:
+        return sentence.replace(" and ", " & ") if " and " in sentence else None
+
+
+WRITERS = {w.name: w for w in (BulletWriter(), LowercaseWriter(), SemicolonWriter(), AmpersandWriter())}
+
+
+def bullet_from(sentence: str, rng: random.Random, resources, writer: Writer | None = None) -> Bullet | None:
+    """The writer's line for a clean sentence with one injected error of a trained type (held-out
+    misspellings only); None when the writer would not write it or no error has a place in it."""
+    from inference.editor_data.examples import corrupt
+
+    writer = writer or BulletWriter()
+    target = writer.target_of(sentence)
+    if target is None:
+        return None
+    typed = writer.draft_of(target)
+    for error in rng.sample(writer.error_types, len(writer.error_types)):
+        drafted = corrupt(error, typed, rng, resources, held_out=True)
+        if drafted is not None and drafted != typed and _same_ending(drafted, typed):
+            return Bullet(drafted, target, error)
+    return None
+
+
+def _same_ending(drafted: str, typed: str) -> bool:
+    """The mistake leaves the end punctuation alone: that is only ever the writer's preference."""
+
+    def ending(text: str) -> str:
+        return text[len(text.rstrip(END_PUNCTUATION)) :]
+
+    return ending(drafted) == ending(typed)
+
+
+def end_punctuation_only(sentence: str, edit: EditAction) -> bool:
+    """The edit only adds, removes or changes punctuation at the end of the sentence."""
+    if edit.end != len(sentence):
+        return False
+    return edit.before != edit.after and edit.before.rstrip(END_PUNCTUATION) == edit.after.rstrip(END_PUNCTUATION)
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -129,18 +217,25 @@ class Tally:
     end_punctuation: int = 0  # proposals that only touch the end punctuation (all rejected)
     other_rejected: int = 0
     cost_before: int = 0
-    cost_after: int = 0
+    cost_after: int = 0  # the edit cost left: characters still to fix with the wanted edits applied
+    lines: int = 0
+    untouched: int = 0  # lines with no proposal
 
     @property
     def acceptance(self) -> float | None:
         return self.accepted / self.proposals if self.proposals else None
+
+    @property
+    def cost_reduction(self) -> float | None:
+        """The share of the writer's fixing the proposals did: 0 for proposing nothing."""
+        return 1 - self.cost_after / self.cost_before if self.cost_before else None
 
     def add(self, other: "Tally") -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict:
-        return asdict(self) | {"acceptance": self.acceptance}
+        return asdict(self) | {"acceptance": self.acceptance, "cost_reduction": self.cost_reduction}
 
 
 @dataclass(frozen=True)
@@ -161,12 +256,14 @@ class Slide:
         return spans
 
 
-def judge(writer: BulletWriter, slide: Slide, edits: list[EditAction]) -> tuple[list[str], Tally]:
+def judge(writer: Writer, slide: Slide, edits: list[EditAction]) -> tuple[list[str], Tally]:
     """The writer's verdict on each edit of the slide (in order) and the tally, costs included."""
     spans = slide.spans()
-    verdicts, tally, accepted = [], Tally(proposals=len(edits)), []
+    verdicts, tally, accepted = [], Tally(proposals=len(edits), lines=len(spans)), []
+    touched = set()
     for edit in edits:
         i = next(i for i, (s, e) in enumerate(spans) if s <= edit.start and edit.end <= e)
+        touched.add(i)
         s = spans[i][0]
         local = EditAction(edit.action, edit.start - s, edit.end - s, edit.before, edit.after)
         verdict, why = writer.verdict(slide.bullets[i].text, slide.bullets[i].target, local)
@@ -180,16 +277,18 @@ def judge(writer: BulletWriter, slide: Slide, edits: list[EditAction]) -> tuple[
             tally.other_rejected += why == "other"
     tally.cost_before = edit_cost(slide.text, slide.bullets)
     tally.cost_after = edit_cost(apply_edits(slide.text, accepted), slide.bullets)
+    tally.untouched = len(spans) - len(touched)
     return verdicts, tally
 
 
 def draw_bullets(
-    seed: int, probe: int, rounds: int, per_round: int, resources
+    seed: int, probe: int, rounds: int, per_round: int, resources, writer: Writer | None = None
 ) -> tuple[list[Bullet], list[list[Bullet]]]:
     """A fixed, seeded split: the probe batch (judged every round, never decided on) and a new
     batch for each round, all from sentences the built-in editor never trained on (its held-out
     corpus sentences); a larger request goes on into the training sentences, which a model other
     than the built-in editor has not seen either."""
+    writer = writer or BulletWriter()
     rng = random.Random(seed)
     held, train = list(resources.corpus.held_out), list(resources.corpus.train)
     rng.shuffle(held)
@@ -199,11 +298,11 @@ def draw_bullets(
     for sentence in held + train:
         if len(bullets) == needed:
             break
-        bullet = bullet_from(sentence, random.Random(f"{seed}:{sentence}"), resources)
+        bullet = bullet_from(sentence, random.Random(f"{seed}:{sentence}"), resources, writer)
         if bullet is not None:
             bullets.append(bullet)
     if len(bullets) < needed:
-        raise SystemExit(f"flywheel: only {len(bullets)} sentences available; ask for fewer.")
+        raise SystemExit(f"flywheel: only {len(bullets)} sentences for writer {writer.name}; ask for fewer.")
     if needed > len(held):
         print(f"note: {needed - len(held)} of the {needed} sentences are the built-in editor's training sentences")
     batches = [bullets[probe + k * per_round : probe + (k + 1) * per_round] for k in range(rounds)]
@@ -249,6 +348,7 @@ def database_drop(database_url: str) -> None:
 
 @dataclass
 class RoundResult:
+    writer: str
     round: int
     version_id: int
     version: str
@@ -264,6 +364,7 @@ class RoundResult:
     evaluation: dict = field(default_factory=dict)
     candidate_probe: Tally | None = None
     promoted: str = ""
+    gate: str = ""  # the product's promotion gate: why the candidate was or was not promoted
 
 
 def short_name(version) -> str:
@@ -271,13 +372,15 @@ def short_name(version) -> str:
     return f"#{version.pk} {version.name.split(':')[0]}"
 
 
-def propose_and_decide(slides: list[Slide], writer: BulletWriter, user, round_no: int) -> tuple[Tally, int, int, str]:
+def propose_and_decide(slides: list[Slide], writer: Writer, user, round_no: int) -> tuple[Tally, int, int, str]:
     """The round on the product's code: a document per slide, a model round on each generated
-    in-process, the writer's verdicts recorded, the accepted edits applied. Returns the tally,
-    the edits the writer's memory dropped, and the id and name of the version that proposed."""
+    in-process, the writer's verdicts recorded, the accepted edits applied, and then the writer's
+    own fixes typed in, so that the document ends as they want it. Returns the tally, the edits
+    the writer's memory dropped, and the id and name of the version that proposed."""
     from webapp.writing.models import Iteration
     from webapp.writing.services import (
         document_create,
+        document_text_edit,
         iteration_apply,
         iteration_generate,
         iteration_start,
@@ -304,6 +407,10 @@ def propose_and_decide(slides: list[Slide], writer: BulletWriter, user, round_no
             iteration_apply(iteration=iteration, user=user)
         iteration.refresh_from_db()
         assert edit_cost(iteration.text_after, slide.bullets) == slide_tally.cost_after
+        wanted = BULLET_SEPARATOR.join(b.target for b in slide.bullets)
+        if iteration.text_after != wanted:
+            document.refresh_from_db()
+            document_text_edit(document=document, user=user, text=wanted)
         tally.add(slide_tally)
     return tally, dropped, version.pk, short_name(version)
 
@@ -314,7 +421,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return sentence_spans(text)
 
 
-def probe_measure(version, slides: list[Slide], writer: BulletWriter, cache: dict) -> Tally:
+def probe_measure(version, slides: list[Slide], writer: Writer, cache: dict) -> Tally:
     """The writer's verdicts on `version`'s proposals for the probe slides, recorded nowhere: the
     same model, prompt, generation settings and diff as a round (inference.revision), minus the
     writer's memory. Remembered per version."""
@@ -338,15 +445,23 @@ def probe_measure(version, slides: list[Slide], writer: BulletWriter, cache: dic
     return tally
 
 
-def retrain(admin, method: str, overrides: dict) -> tuple:
+def retrain(admin, method: str, overrides: dict, held_out_percent: int, gate: bool) -> tuple:
     """A training run as the admin screen starts it (a snapshot of every decision so far, from
-    the active version), executed here as the gpu-queue worker would. Returns the run, the new
-    version, its evaluation figures and the seconds it took."""
+    the active version; with `gate`, "promote if better", which the product's promotion gate
+    decides), executed here as the gpu-queue worker would. Returns the run, the new version, its
+    evaluation figures and the seconds it took."""
     from webapp.training.models import TrainingRun
     from webapp.training.runs import training_run_execute, training_run_start
 
     started = time.perf_counter()
-    run = training_run_start(user=admin, method=method, settings_overrides=overrides, trigger="flywheel")
+    run = training_run_start(
+        user=admin,
+        method=method,
+        settings_overrides=overrides,
+        held_out_percent=held_out_percent,
+        promote_if_better=gate,
+        trigger="flywheel",
+    )
     training_run_execute(run_id=run.pk)
     seconds = time.perf_counter() - started
     run = TrainingRun.objects.get(pk=run.pk)
@@ -365,18 +480,17 @@ def _fmt(value, spec: str = ".3f") -> str:
 
 
 TABLE_COLUMNS = (
+    ("writer", 10),
     ("round", 5),
     ("proposed by", 12),
     ("proposals", 9),
-    ("accepted", 8),
-    ("rejected", 8),
-    ("end punct", 9),
     ("acceptance", 10),
-    ("edit cost", 11),
+    ("cost left", 9),
     ("probe acc.", 10),
+    ("probe cost left", 15),
+    ("unwanted", 8),
+    ("untouched", 9),
     ("train s", 7),
-    ("pref acc", 8),
-    ("pred acc", 8),
     ("new version", 12),
     ("promoted", 8),
 )
@@ -388,20 +502,21 @@ def table_header() -> str:
 
 
 def table_row(r: RoundResult) -> str:
-    t = r.tally
+    """One round: the new lines' acceptance and edit cost left; on the probe, acceptance, edit
+    cost left (of the cost before), unwanted proposals and lines left untouched."""
+    t, p = r.tally, r.probe
     cells = (
+        r.writer,
         str(r.round),
         r.version,
         str(t.proposals),
-        str(t.accepted),
-        str(t.rejected),
-        str(t.end_punctuation),
         _fmt(t.acceptance),
         f"{t.cost_after}/{t.cost_before}",
-        _fmt(r.probe.acceptance if r.probe else None),
+        _fmt(p.acceptance if p else None),
+        f"{p.cost_after}/{p.cost_before}" if p else "-",
+        str(p.rejected) if p else "-",
+        _fmt(p.untouched / p.lines if p and p.lines else None, ".2f"),
         _fmt(r.train_s, ".0f"),
-        _fmt(r.evaluation.get("preference_accuracy")),
-        _fmt(r.evaluation.get("predicted_acceptance")),
         r.candidate or "-",
         r.promoted or "-",
     )
@@ -449,28 +564,27 @@ def _panel(chart, title: str, y_offset: int) -> list[str]:
 
 
 def write_plot(path: Path, results: list[RoundResult], subtitle: str) -> None:
-    """Acceptance rate (new bullets, probe bullets) and edit cost (after the writer's decisions,
-    and before any edit) per round, as one SVG of two charts."""
+    """Per round and writer, on the fixed probe: the acceptance rate, and the edit cost left as a
+    share of the cost before any edit (1: the model did none of the writer's fixing), as one SVG
+    of two charts."""
     from webapp.core.charts import Series, line_chart
 
+    writers = list(dict.fromkeys(r.writer for r in results))
+
     def series(name: str, value) -> Series:
-        points = [(float(r.round), value(r)) for r in results]
+        points = [(float(r.round), value(r)) for r in results if r.writer == name]
         return Series(name, [(x, y) for x, y in points if y is not None])
 
-    ticks = [(float(r.round), str(r.round)) for r in results]
-    acceptance = [
-        series("new bullets", lambda r: r.tally.acceptance),
-        series("probe bullets (the same every round)", lambda r: r.probe.acceptance if r.probe else None),
-    ]
+    rounds = sorted({r.round for r in results})
+    ticks = [(float(k), str(k)) for k in rounds]
+    acceptance = [series(w, lambda r: r.probe.acceptance if r.probe else None) for w in writers]
     cost = [
-        series("new bullets, after the writer's decisions", lambda r: r.tally.cost_after),
-        series("new bullets, before any edit", lambda r: r.tally.cost_before),
-        series("probe bullets, after", lambda r: r.probe.cost_after if r.probe else None),
+        series(w, lambda r: r.probe.cost_after / r.probe.cost_before if r.probe and r.probe.cost_before else None)
+        for w in writers
     ]
-    highest_cost = max([r.tally.cost_before for r in results] + [r.probe.cost_before for r in results if r.probe] + [1])
     width, height, panel = 720, 230, 230 + 56
     top = line_chart(acceptance, width=width, height=height, y_range=(0, 1), x_ticks=ticks)
-    bottom = line_chart(cost, width=width, height=height, y_range=(0, highest_cost * 1.1), x_ticks=ticks)
+    bottom = line_chart(cost, width=width, height=height, y_range=(0, 1.2), x_ticks=ticks)
     total = 34 + 2 * panel
     svg = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total}" viewBox="0 0 {width} {total}" '
@@ -478,8 +592,8 @@ def write_plot(path: Path, results: list[RoundResult], subtitle: str) -> None:
         '<rect width="100%" height="100%" fill="white"/>',
         f'<text x="12" y="20" font-size="14" font-weight="bold">Redline flywheel: {escape(subtitle)}</text>',
     ]
-    svg += _panel(top, "Acceptance rate per round", 34)
-    svg += _panel(bottom, "Edit cost per round: characters left to fix by hand", 34 + panel)
+    svg += _panel(top, "Acceptance on the probe, per writer", 34)
+    svg += _panel(bottom, "Edit cost left on the probe, as a share of the cost before any edit", 34 + panel)
     svg.append(f'<text x="{width // 2}" y="{total - 4}" text-anchor="middle">round</text>')
     svg.append("</svg>")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -512,10 +626,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument(
         "--promote",
-        choices=("always", "if-better"),
-        default="if-better",
-        help="if-better: only when the new version's acceptance on the probe bullets is higher",
+        choices=("gate", "always"),
+        default="gate",
+        help="gate: as the product decides (its promotion gate, on the snapshot's held-out rows and everyday prose); "
+        "the probe and the simulated writer's verdicts never decide",
     )
+    parser.add_argument(
+        "--writers",
+        nargs="+",
+        choices=sorted(WRITERS),
+        default=list(WRITERS),
+        help="the simulated writers, each with a hidden preference of its own (default: all)",
+    )
+    parser.add_argument("--held-out", type=int, default=20, help="percent of each snapshot's rows the gate judges on")
     parser.add_argument(
         "--memory",
         action="store_true",
@@ -523,9 +646,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default: a new account of the same writer each round, so only retraining changes the proposals)",
     )
     parser.add_argument("--seed", type=int, default=0)
-    # One thread, as in the other benches: generating with a small model is a long series of tiny
-    # steps, and on a busy 2-core machine a second thread mostly waits (ten times slower here).
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument(
         "--database", help="Postgres URL; dropped and recreated (default: the benches' URL with _flywheel)"
     )
@@ -533,8 +654,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "flywheel.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "var" / "flywheel.svg")
     args = parser.parse_args(argv)
-    if args.promote == "if-better" and args.probe < 1:
-        parser.error("--promote if-better compares the versions on the probe bullets; give --probe above 0")
+    if not 1 <= args.held_out <= 50:
+        parser.error("--held-out is a percent from 1 to 50")
     return args
 
 
@@ -572,8 +693,10 @@ def main(argv: list[str] | None = None) -> int:
     from inference.editor_data.examples import load_resources
 
     resources = load_resources()
-    probe_bullets, batches = draw_bullets(args.seed, args.probe, args.rounds, args.sentences, resources)
-    probe_slides = slides_of(probe_bullets, args.bullets_per_slide)
+    draws = {
+        name: draw_bullets(args.seed, args.probe, args.rounds, args.sentences, resources, WRITERS[name])
+        for name in args.writers
+    }
 
     configure_environment(args, database_url)
     from django.conf import settings
@@ -585,50 +708,91 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(
-        f"model {model}; {args.rounds} rounds of {args.sentences} new bullets, probe {args.probe}; "
-        f"{args.method} ({args.finetune}), lr {args.learning_rate}, seed {args.seed}"
+        f"model {model}; writers {', '.join(args.writers)}; {args.rounds} rounds of {args.sentences} new lines, "
+        f"probe {args.probe}; {args.method} ({args.finetune}), lr {args.learning_rate}, seed {args.seed}; "
+        f"promotion: {args.promote}"
     )
-
-    database_drop(database_url)
-    shutil.rmtree(MODEL_DIR, ignore_errors=True)
     from bench.common import django_setup
 
+    database_drop(database_url)
     django_setup(database_url)
     from inference.training.common import quiet_progress
 
     warnings.filterwarnings("ignore", category=FutureWarning)  # deprecations inside TRL and transformers
-    try:
-        with quiet_progress():  # no loading bars between the table's rows
-            results = run_rounds(args, batches, probe_slides)
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            database_drop(database_url)
-            shutil.rmtree(MODEL_DIR, ignore_errors=True)
+    results: list[RoundResult] = []
+    print(table_header())
+    for name in args.writers:
+        probe_bullets, batches = draws[name]
+        with fresh_database(database_url, keep=args.keep and name == args.writers[-1]):
+            with quiet_progress():  # no loading bars between the table's rows
+                results += run_rounds(args, WRITERS[name], batches, slides_of(probe_bullets, args.bullets_per_slide))
     seconds = time.perf_counter() - started
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()} | {
         "model": model,
-        "writer": asdict(BulletWriter()),
+        "writers": {name: asdict(WRITERS[name]) for name in args.writers},
     }
     write_json(args.json, config, results, seconds)
     write_plot(args.plot, results, f"{Path(model).name}, {args.method} ({args.finetune}), seed {args.seed}")
-    first, last = results[0].tally.acceptance, results[-1].tally.acceptance
-    print(f"\nacceptance {_fmt(first)} -> {_fmt(last)} over {len(results)} rounds; {seconds:.0f} s in all")
-    print(
-        f"wrote {args.json} and {args.plot}" + (f"; kept database {database_url} and {MODEL_DIR}" if args.keep else "")
-    )
+    print()
+    for line in summary_lines(results):
+        print(line)
+    print(f"{seconds:.0f} s in all; wrote {args.json} and {args.plot}")
     return 0
 
 
-def run_rounds(args: argparse.Namespace, batches: list[list[Bullet]], probe_slides: list[Slide]) -> list[RoundResult]:
-    """Every round: propose on new bullets, decide, and (but the last) retrain, evaluate, promote."""
+def summary_lines(results: list[RoundResult]) -> list[str]:
+    """Per writer: probe acceptance and edit cost left from the first round to the last, and
+    how many candidates the gate promoted."""
+    lines = []
+    for name in dict.fromkeys(r.writer for r in results):
+        mine = [r for r in results if r.writer == name and r.probe]
+        if not mine:
+            continue
+        first, last = mine[0].probe, mine[-1].probe
+        change = 1 - last.cost_after / first.cost_after if first.cost_after else 0.0
+        promoted = sum(r.promoted == "yes" for r in mine)
+        lines.append(
+            f"{name}: probe acceptance {_fmt(first.acceptance)} -> {_fmt(last.acceptance)}, edit cost left "
+            f"{first.cost_after} -> {last.cost_after} ({100 * change:+.0f}% lower), "
+            f"{promoted} of {len(mine) - 1} candidates promoted"
+        )
+    return lines
+
+
+@contextmanager
+def fresh_database(database_url: str, keep: bool = False):
+    """A new, migrated database and no trained versions for one writer; both gone afterwards
+    unless `keep`."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    from bench.common import database_create
+    from inference.editor import editor_cache_clear
+
+    connections.close_all()
+    database_drop(database_url)
+    shutil.rmtree(MODEL_DIR, ignore_errors=True)
+    database_create(database_url)
+    call_command("migrate", verbosity=0)
+    editor_cache_clear()  # the next writer's versions reuse the same adapter paths
+    try:
+        yield
+    finally:
+        if not keep:
+            connections.close_all()
+            database_drop(database_url)
+            shutil.rmtree(MODEL_DIR, ignore_errors=True)
+
+
+def run_rounds(
+    args: argparse.Namespace, writer: Writer, batches: list[list[Bullet]], probe_slides: list[Slide]
+) -> list[RoundResult]:
+    """Every round: propose on new lines, decide, fix by hand, and (but the last) retrain,
+    evaluate and let the promotion gate decide."""
     from webapp.accounts.roles import ADMIN, WRITER
     from webapp.accounts.services import user_create
-    from webapp.training.services import model_version_active, model_version_promote
+    from webapp.registry.services import model_version_active, model_version_promote
 
-    writer = BulletWriter()
     admin = user_create(username="flywheel-admin", password="flywheel-password-1", role=ADMIN)
     shared_writer = (
         user_create(username="flywheel-writer", password="flywheel-password-1", role=WRITER) if args.memory else None
@@ -646,7 +810,6 @@ def run_rounds(args: argparse.Namespace, batches: list[list[Bullet]], probe_slid
         overrides["beta"] = args.beta
     probes: dict[int, Tally] = {}
     results = []
-    print(table_header())
     for k, batch in enumerate(batches, 1):
         user = shared_writer or user_create(
             username=f"flywheel-writer-{k}", password="flywheel-password-1", role=WRITER
@@ -657,25 +820,34 @@ def run_rounds(args: argparse.Namespace, batches: list[list[Bullet]], probe_slid
             slides_of(batch, args.bullets_per_slide), writer, user, k
         )
         result = RoundResult(
-            k, version_id, version_name, tally, dropped_by_memory=dropped, generate_s=round(time.perf_counter() - t0, 1)
+            writer.name,
+            k,
+            version_id,
+            version_name,
+            tally,
+            dropped_by_memory=dropped,
+            generate_s=round(time.perf_counter() - t0, 1),
         )
         if probe_slides:
             result.probe = probe_measure(active, probe_slides, writer, probes)
         if k < len(batches):  # the last round measures the last promoted version; nothing would use a newer one
-            run, candidate, evaluation, seconds = retrain(admin, args.method, overrides)
+            run, candidate, evaluation, seconds = retrain(
+                admin, args.method, overrides, args.held_out, gate=args.promote == "gate"
+            )
             result.train_s, result.run_id, result.evaluation = round(seconds, 1), run.pk, evaluation
             result.candidate_id, result.candidate, result.run_metrics = candidate.pk, short_name(candidate), run.metrics
-            better = True
             if probe_slides:
                 result.candidate_probe = probe_measure(candidate, probe_slides, writer, probes)
-                better = (result.candidate_probe.acceptance or 0) > (result.probe.acceptance or 0)
-            if args.promote == "always" or better:
-                model_version_promote(version=candidate, user=admin, reason=f"flywheel round {k} ({args.promote})")
-                result.promoted = "yes"
+            if args.promote == "always":
+                model_version_promote(version=candidate, user=admin, reason=f"flywheel round {k} (always)")
+                result.promoted, result.gate = "yes", "always"
             else:
-                result.promoted = "no"
+                result.promoted = "yes" if run.gate.get("promote") else "no"
+                result.gate = run.gate.get("why", "")
         results.append(result)
         print(table_row(result), flush=True)
+        if result.gate:
+            print(f"{'':>10} gate: {result.gate}", flush=True)
     return results
 
 

@@ -342,6 +342,12 @@ _cache: OrderedDict[tuple[str, str | None], Editor] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
+def editor_cache_clear() -> None:
+    """Forget the remembered editors (a benchmark that reuses adapter paths for new weights)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def load_editor_cached(name_or_path: str, adapter_path: str | None = None) -> Editor:
     """load_editor, remembering the last two editors so a worker does not reload for every job."""
     key = (name_or_path, adapter_path)

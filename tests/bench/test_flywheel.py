@@ -2,7 +2,7 @@
 
 import random
 
-from bench.flywheel import Bullet, BulletWriter, Slide, bullet_from, judge, levenshtein
+from bench.flywheel import WRITERS, Bullet, BulletWriter, Slide, bullet_from, judge, levenshtein
 from inference.diffing import diff_words
 from inference.editor_data.corpus import Corpus
 from inference.editor_data.examples import Resources
@@ -54,3 +54,37 @@ def test_a_bullet_has_one_error_and_no_final_period():
     bullet = bullet_from(sentence, random.Random(0), resources)
     assert bullet.target == sentence[:-1]
     assert bullet.text != bullet.target and not bullet.text.endswith(".")
+
+
+def test_each_writer_has_a_preference_of_its_own_kind():
+    sentence = "It returns the value and the key of the table."
+    targets = {name: w.target_of(sentence) for name, w in WRITERS.items()}
+    assert targets == {
+        "bullets": "It returns the value and the key of the table",
+        "lowercase": "it returns the value and the key of the table.",
+        "semicolons": "It returns the value and the key of the table;",
+        "ampersand": "It returns the value & the key of the table.",
+    }
+    assert WRITERS["ampersand"].target_of("It returns the value.") is None  # no "and" to write as "&"
+    assert WRITERS["lowercase"].target_of("I think so.") is None and len(WRITERS) >= 4
+
+
+def test_a_writers_draft_has_one_mistake_and_their_own_ending():
+    resources = Resources(Corpus(train=[], held_out=[]), load_misspellings())
+    sentence = "It returns the value and the key of the table."
+    for name, writer in WRITERS.items():
+        bullet = bullet_from(sentence, random.Random(1), resources, writer)
+        assert bullet.target == writer.target_of(sentence) and bullet.text != bullet.target, name
+    semicolon = bullet_from(sentence, random.Random(1), resources, WRITERS["semicolons"])
+    assert not semicolon.text.endswith(";")  # typed without it: the writer adds it by hand
+    lowercase = bullet_from(sentence, random.Random(1), resources, WRITERS["lowercase"])
+    assert lowercase.text.endswith(".") and lowercase.error != "capitalisation"
+
+
+def test_the_semicolon_writer_rejects_the_period_and_accepts_the_semicolon():
+    writer = WRITERS["semicolons"]
+    draft, target = "It return the value", "It returns the value;"
+    edits = {e.after: writer.verdict(draft, target, e) for e in diff_words(draft, "It returns the value.")}
+    assert edits == {"returns": ("accept", "fix"), ".": ("reject", "end punctuation")}
+    (wanted,) = [e for e in diff_words(draft, "It return the value;")]
+    assert writer.verdict(draft, target, wanted) == ("accept", "fix")
