@@ -47,7 +47,7 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import BENCH_DATABASE_URL, ROOT  # noqa: E402
-from inference.diffing import EditAction, apply_edits, diff_words  # noqa: E402
+from inference.diffing import EditAction, apply_edits  # noqa: E402
 
 BULLET_SEPARATOR = "\n\n"  # a blank line: sentence_spans splits there, so each bullet is revised alone
 END_PUNCTUATION = ".!?;:,"
@@ -73,9 +73,9 @@ class Bullet:
 @dataclass(frozen=True)
 class Writer:
     """A simulated writer with a hidden, consistent preference. They draft each line with one
-    mistake of a trained type and want `target_of(sentence)`. They accept an edit only when it is
-    one of the edits that turn their draft into the target, reject every other, and after the
-    round fix by hand what is still missing, so that their final text is the target."""
+    mistake of a trained type and want `target_of(sentence)`. They accept an edit only when it
+    moves the line toward the target, reject every other, and after the round fix by hand what
+    is still missing, so that their final text is the target."""
 
     name: str
     preference: str
@@ -90,9 +90,10 @@ class Writer:
         return target
 
     def verdict(self, sentence: str, target: str, edit: EditAction) -> tuple[str, str]:
-        """("accept" or "reject", why): why is "fix", "end punctuation" or "other"."""
-        wanted = {(e.start, e.end, e.before, e.after) for e in diff_words(sentence, target)}
-        if (edit.start, edit.end, edit.before, edit.after) in wanted:
+        """("accept" or "reject", why): why is "fix", "end punctuation" or "other". An edit is
+        a fix when, applied alone, it brings the line closer to the target (as
+        inference.final_text counts helpful edits): however the model groups its changes."""
+        if levenshtein(apply_edits(sentence, [edit]), target) < levenshtein(sentence, target):
             return "accept", "fix"
         if end_punctuation_only(sentence, edit):
             return "reject", "end punctuation"
@@ -623,6 +624,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--beta", type=float, default=0.2, help="DPO beta")
     parser.add_argument("--lora-r", type=int, default=16)
+    parser.add_argument(
+        "--anchor-share", type=float, default=3.0, help="general-English rows mixed in per decision row (rehearsal)"
+    )
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument(
         "--promote",
@@ -805,6 +809,7 @@ def run_rounds(
         "lora_alpha": 2 * args.lora_r,
         "batch_size": args.batch_size,
         "seed": args.seed,
+        "anchor_share": args.anchor_share,
     }
     if args.method == "dpo":
         overrides["beta"] = args.beta

@@ -173,8 +173,9 @@ REDLINE_MAX_DEPTH = env_int("REDLINE_MAX_DEPTH", 5)
 REDLINE_MAX_DOCUMENT_CHARS = env_int("REDLINE_MAX_DOCUMENT_CHARS", 200_000)
 REDLINE_GENERATION_BATCH_SIZE = env_int("REDLINE_GENERATION_BATCH_SIZE", 32)
 # The promotion gate's everyday-prose check (webapp.training.services.everyday_figures): how many
-# sentences of the everyday suite's tuning half each evaluated editor revises (about 5 s on 2 CPUs).
-REDLINE_GATE_EVERYDAY_SENTENCES = env_int("REDLINE_GATE_EVERYDAY_SENTENCES", 200)
+# sentences of the everyday suite's tuning half each evaluated editor revises (all 449: about 10 s on 2
+# CPUs; fewer make a 1-point tolerance a single sentence).
+REDLINE_GATE_EVERYDAY_SENTENCES = env_int("REDLINE_GATE_EVERYDAY_SENTENCES", 449)
 # The lexicon guard (inference/edit_kinds.py): no proposed edit writes a word that is not English
 # nor elsewhere in the document, and a grammar fix rewords a correct word only when the model is
 # sure. On for every model; REDLINE_LEXICON_GUARD=0 proposes whatever the model writes.

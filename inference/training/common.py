@@ -109,6 +109,10 @@ class TrainSettings:
     weight_decay: float = 0.0
     # Recompute activations in the backward pass: less memory for big models, about 20-30% slower.
     gradient_checkpointing: bool = False
+    # Rows of general English mixed in per feedback row when the product retrains an editor on
+    # writers' decisions (inference.training.anchors; webapp.training.runs adds them): rehearsal
+    # that keeps a small editor from drifting on prose nobody decided on. 0: none.
+    anchor_share: float = 3.0  # measured on the flywheel: 1 let the everyday harm rise, 3 did not
 
     def __post_init__(self) -> None:
         problems = []
@@ -134,6 +138,8 @@ class TrainSettings:
             problems.append("warmup_ratio must be at least 0 and below 1")
         if self.weight_decay < 0:
             problems.append("weight_decay must be 0 or more")
+        if not 0 <= self.anchor_share <= 10:
+            problems.append("anchor_share must be from 0 to 10 rows per feedback row")
         problems += self._method_problems()
         if problems:
             raise ValueError("; ".join(problems))

@@ -79,6 +79,8 @@ def test_a_run_trains_registers_evaluates_and_promotes_a_new_version(
     assert run.status == "succeeded", run.error
     assert run.step == run.total_steps == 3 and run.job.status == "succeeded"
     assert TrainingPoint.objects.filter(run=run, name="loss").count() == 3
+    train_rows = run.snapshot.row_count - run.snapshot.held_out_count
+    assert f"with {3 * train_rows} rows of general English mixed in (anchor_share 3.0)" in run.log
     version = ModelVersion.objects.get(training_run=run)
     assert (version.parent, version.training_run.snapshot, version.kind) == (causal_version, run.snapshot, "editor")
     assert version.base_model == causal_version.base_model and version.adapter_path.startswith(str(model_dir))

@@ -398,6 +398,10 @@ def _train(run: TrainingRun, out_dir: Path):
     settings_obj = settings_resolve(
         run.method, run.finetune, {k: v for k, v in run.hyperparameters.items() if k != "finetune"}
     )
+    anchors = _anchor_rows(run, settings_obj, len(rows))
+    if anchors:
+        rows += anchors
+        _log(run.pk, f"with {len(anchors)} rows of general English mixed in (anchor_share {settings_obj.anchor_share})")
     train = _import(TRAINERS[run.method][1])
     reporter = _Reporter(run)
     base = ModelRef(run.base_version.base_model, run.base_version.adapter_path or None)
@@ -408,6 +412,17 @@ def _train(run: TrainingRun, out_dir: Path):
     )
     reporter.flush()
     return result
+
+
+def _anchor_rows(run: TrainingRun, settings_obj, feedback_rows: int) -> list:
+    """General-English rows for an editor's SFT or DPO run (inference.training.anchors)."""
+    if run.base_version.kind != ModelVersion.Kind.EDITOR or run.method == TrainingRun.Method.REWARD:
+        return []
+    from inference.instructions import DEFAULT_INSTRUCTION, INSTRUCTIONS
+    from inference.training.anchors import anchor_rows
+
+    count = round(settings_obj.anchor_share * feedback_rows)
+    return anchor_rows(count, INSTRUCTIONS[DEFAULT_INSTRUCTION].prompt, settings_obj.seed)
 
 
 @transaction.atomic

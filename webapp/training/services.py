@@ -22,7 +22,7 @@ from webapp.training.models import DatasetSnapshot, Evaluation, SnapshotRow
 logger = logging.getLogger(__name__)
 
 # How far the everyday figures may move the wrong way before the gate refuses a version: about
-# two sentences in the 200 it reads.
+# four sentences of the 449 it reads, two of the 200 or so correct ones.
 GATE_HARM_TOLERANCE = 0.01
 GATE_UNTOUCHED_TOLERANCE = 0.01
 EDITOR_GATE_FIGURES = ("final_edit_cost_left", "everyday_harm", "everyday_untouched")
