@@ -28,6 +28,7 @@ class PastDecision:
     before: str
     after: str
     verdict: str  # "accept" or "reject"
+    start: int = -1  # where the edit starts in the sentence; -1: not known
 
     @property
     def edit(self) -> tuple[str, str]:

@@ -176,6 +176,11 @@ REDLINE_GENERATION_BATCH_SIZE = env_int("REDLINE_GENERATION_BATCH_SIZE", 32)
 # sentences of the everyday suite's tuning half each evaluated editor revises (all 449: about 10 s on 2
 # CPUs; fewer make a 1-point tolerance a single sentence).
 REDLINE_GATE_EVERYDAY_SENTENCES = env_int("REDLINE_GATE_EVERYDAY_SENTENCES", 449)
+# Each writer's preference model (inference/preference_model.py), trained on their decisions when a
+# round is generated: edits they would accept with a lower probability than the threshold are not
+# proposed. REDLINE_PREFERENCE_MODEL=0 proposes them all.
+REDLINE_PREFERENCE_MODEL = env_bool("REDLINE_PREFERENCE_MODEL", True)
+REDLINE_PREFERENCE_THRESHOLD = float(os.environ.get("REDLINE_PREFERENCE_THRESHOLD", "0.3"))
 # The lexicon guard (inference/edit_kinds.py): no proposed edit writes a word that is not English
 # nor elsewhere in the document, and a grammar fix rewords a correct word only when the model is
 # sure. On for every model; REDLINE_LEXICON_GUARD=0 proposes whatever the model writes.

@@ -11,7 +11,7 @@ from inference.memory import (
     minilm_embed,
     retrieve,
 )
-from tests.factories import DocumentFactory, ModelVersionFactory
+from tests.factories import DocumentFactory, ModelVersionFactory, iteration_in_review
 from webapp.registry.services import model_version_activate
 from webapp.writing import selectors, services
 from webapp.writing.models import Iteration
@@ -122,3 +122,44 @@ def test_other_writers_decisions_are_not_this_writers_memory(
     )
     assert mine.proposals.count() == first.proposals.count() > 0
     assert mine.generation_settings["memory"]["decisions"] == []
+
+
+NOTES = [
+    ("the cache keep every entry", "The cache keeps every entry."),
+    ("a worker read the queue", "A worker reads the queue."),
+    ("the report list the figures", "The report lists the figures."),
+    ("we sends the invoice today", "We send the invoice today."),
+    ("she write the notes", "She writes the notes."),
+    ("the parser read the file", "The parser reads the file."),
+    ("it run every night", "It runs every night."),
+    ("they keeps the logs", "They keep the logs."),
+]
+
+
+def test_a_writers_preference_model_learns_from_their_decisions_what_not_to_propose(writer):
+    # A writer of lower-case notes with no final period: they accept the verb fixes and reject
+    # the capital and the period, on eight documents.
+    for draft, revised in NOTES:
+        document = DocumentFactory(owner=writer, original_text=draft, current_text=draft)
+        iteration = iteration_in_review(document, revised)
+        for proposal in iteration.proposals.all():
+            style = proposal.before.lower() == proposal.after.lower() or proposal.after.strip() == "."
+            services.proposal_decide(proposal=proposal, user=writer, verdict="reject" if style else "accept")
+    new = "the server send the reply"
+    iteration = iteration_in_review(DocumentFactory(owner=writer, original_text=new, current_text=new), new)
+    memory = services._writer_memory(iteration)
+    assert memory.preference.trained and memory.preference.decisions >= 20
+    assert not memory.keeps(new, 0, 3, "The")  # a capital they never wanted
+    assert not memory.keeps(new, len(new), len(new), ".")  # nor a final period
+    assert memory.keeps(new, 11, 15, "sends")  # a verb fix they always took
+
+
+def test_the_preference_model_can_be_switched_off(writer, settings):
+    settings.REDLINE_PREFERENCE_MODEL = False
+    document = DocumentFactory(owner=writer, original_text="the cache keep it", current_text="the cache keep it")
+    services.proposals_decide_all(
+        iteration=iteration_in_review(document, "The cache keeps it."), user=writer, verdict="reject"
+    )
+    iteration = iteration_in_review(DocumentFactory(owner=writer), "Anything.")
+    memory = services._writer_memory(iteration)
+    assert memory.preference is None and memory.keeps("the cache", 0, 3, "The")

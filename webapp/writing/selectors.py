@@ -181,9 +181,10 @@ def writer_past_decisions(*, user, exclude_iteration_id: int | None = None, limi
     for d in decisions:
         p, text = d.proposal, d.proposal.iteration.text_before
         here = spans.setdefault(p.iteration_id, sentence_spans(text))
-        sentence = next((text[s:e] for s, e in here if s <= p.start_char and p.end_char <= e), None)
-        if sentence is not None:
-            found.append(PastDecision(d.pk, sentence, p.before, p.after, d.verdict))
+        span = next(((s, e) for s, e in here if s <= p.start_char and p.end_char <= e), None)
+        if span is not None:
+            sentence = text[span[0] : span[1]]
+            found.append(PastDecision(d.pk, sentence, p.before, p.after, d.verdict, p.start_char - span[0]))
     return found
 
 

@@ -3,6 +3,7 @@
 import logging
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -177,6 +178,13 @@ class WriterMemory:
 
     matches: list = field(default_factory=list)  # per sentence: list[inference.memory.Match]
     error: str = ""
+    preference: Any = None  # inference.preference_model.PreferenceModel of the writer, or None
+
+    def keeps(self, sentence: str, start: int, end: int, after: str) -> bool:
+        """Whether the writer's preference model would propose the edit (offsets in the sentence)."""
+        if self.preference is None:
+            return True
+        return self.preference.keeps(sentence, start, end, after, settings.REDLINE_PREFERENCE_THRESHOLD)
 
     def decision_ids(self) -> list[int]:
         return sorted({m.decision.decision_id for per in self.matches for m in per})
@@ -197,11 +205,27 @@ def _writer_memory(iteration: Iteration) -> WriterMemory:
     if not past:
         return WriterMemory()
     text = iteration.text_before
+    preference = _writer_preference(past)
     try:
-        return WriterMemory(retrieve(past, [text[s:e] for s, e in sentence_spans(text)]))
+        return WriterMemory(retrieve(past, [text[s:e] for s, e in sentence_spans(text)]), preference=preference)
     except Exception as exc:
         logger.warning("the writer's memory is unavailable for iteration %s: %s", iteration.pk, exc)
-        return WriterMemory(error=f"{exc.__class__.__name__}: {exc}")
+        return WriterMemory(error=f"{exc.__class__.__name__}: {exc}", preference=preference)
+
+
+def _writer_preference(past: list):
+    """The writer's preference model (inference.preference_model), trained on their decisions
+    now; None when switched off (REDLINE_PREFERENCE_MODEL=0)."""
+    if not settings.REDLINE_PREFERENCE_MODEL:
+        return None
+    from inference.preference_model import DecidedEdit, PreferenceModel
+
+    decided = [
+        DecidedEdit(d.sentence, d.start, d.start + len(d.before), d.after, d.verdict == "accept")
+        for d in past
+        if d.start >= 0
+    ]
+    return PreferenceModel.fit(decided)
 
 
 def _run_model(iteration: Iteration, memory: WriterMemory):
@@ -247,6 +271,14 @@ def _sentence_index(spans: list[tuple[int, int]], start: int, end: int) -> int:
     return next((i for i, (s, e) in enumerate(spans) if s <= start and end <= e), -1)
 
 
+def _writer_would_want(text: str, spans: list[tuple[int, int]], edit, memory: WriterMemory) -> bool:
+    i = _sentence_index(spans, edit.start, edit.end)
+    if i < 0:
+        return True
+    start = spans[i][0]
+    return memory.keeps(text[start : spans[i][1]], edit.start - start, edit.end - start, edit.after)
+
+
 @transaction.atomic
 def _iteration_store_revision(iteration: Iteration, revision, settings_used: dict, memory: WriterMemory) -> None:
     """Store the proposals, leaving out edits the writer rejected at the same place of this
@@ -264,12 +296,17 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
         if edit_context_key(iteration.text_before, EditAction(e.action, e.start, e.end, e.before, e.after))
         not in rejected
     ]
-    kept = [
+    not_rejected_on_similar = [
         e
         for e in not_rejected_here
         if (e.before.strip(), e.after.strip()) not in memory.avoid_for(_sentence_index(spans, e.start, e.end))
     ]
-    settings_used = settings_used | {"dropped_as_rejected_on_similar": len(not_rejected_here) - len(kept)}
+    kept = [e for e in not_rejected_on_similar if _writer_would_want(iteration.text_before, spans, e, memory)]
+    settings_used = settings_used | {
+        "dropped_as_rejected_on_similar": len(not_rejected_here) - len(not_rejected_on_similar),
+        "held_back_by_preference": len(not_rejected_on_similar) - len(kept),
+        "preference_decisions": memory.preference.decisions if memory.preference is not None else 0,
+    }
     EditProposal.objects.bulk_create(
         EditProposal(
             iteration=iteration,
