@@ -121,7 +121,7 @@ def dpo_trainer(
     args = DPOConfig(
         **trainer_arguments(settings, workdir, device, precision),
         beta=settings.beta,
-        loss_type=[settings.loss_type],
+        loss_type=settings.loss_types,
     )
     return (
         DPOTrainer(

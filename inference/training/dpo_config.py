@@ -34,12 +34,21 @@ class DPOSettings(TrainSettings):
     DEFAULT_LEARNING_RATES: ClassVar[dict[str, float]] = {"lora": 5e-5, "full": 1e-6}
 
     beta: float = 0.1  # higher: stay closer to the reference model
+    # One of LOSS_TYPES, or several joined by "+" and summed ("sigmoid+sft": DPO with an SFT term
+    # on the chosen side, which keeps the policy from drifting away from what writers kept).
     loss_type: str = "sigmoid"
+
+    @property
+    def loss_types(self) -> list[str]:
+        return self.loss_type.split("+")
 
     def _method_problems(self) -> list[str]:
         problems = []
         if self.beta <= 0:
             problems.append("beta must be above 0")
-        if self.loss_type not in LOSS_TYPES:
-            problems.append(f"loss_type must be one of {', '.join(LOSS_TYPES)}, not {self.loss_type!r}")
+        unknown = [t for t in self.loss_types if t not in LOSS_TYPES]
+        if unknown:
+            problems.append(
+                f"loss_type must be one of {', '.join(LOSS_TYPES)} or several joined by '+', not {self.loss_type!r}"
+            )
         return problems

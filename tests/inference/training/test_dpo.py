@@ -68,3 +68,13 @@ def test_dpo_without_rejected_outputs_is_refused(base: ModelRef, out: Path):
     with pytest.raises(TrainingError, match="No rows with a rejected side for DPO"):
         train_dpo(base, rows, out)
     assert not out.exists()
+
+
+def test_losses_joined_by_a_plus_are_summed_and_each_is_checked(base: ModelRef, out: Path):
+    settings = DPOSettings(loss_type="sigmoid+sft", max_steps=4, batch_size=2, learning_rate=5e-2)
+    assert settings.loss_types == ["sigmoid", "sft"]
+    before = preference_accuracy(base, ROWS)
+    result = train_dpo(base, ROWS, out, settings)
+    assert preference_accuracy(result.model_ref, ROWS)["mean_margin"] > before["mean_margin"]
+    with pytest.raises(ValueError, match="several joined by"):
+        DPOSettings(loss_type="sigmoid+kto")
