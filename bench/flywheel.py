@@ -1,13 +1,15 @@
 """The flywheel: simulated writers decide on the model's proposals, the model is retrained on
 those decisions, and the next round proposes with the version the product's gate promoted.
 
-Each writer has a hidden, consistent preference of its own kind (WRITERS): slide bullets with no
-final period; notes that start in lower case; list items that end in a semicolon; "&" for "and".
-They draft each line with one mistake of a trained type, accept an edit only when it is one of
-the edits that turn the draft into what they want, reject every other (the editor's final
-period, a capital they do not want, anything else), and then type in by hand what is still
-missing, so that their document ends as they want it: the final text that retraining learns
-from and the promotion gate judges by.
+Each writer has a hidden, consistent preference of its own kind (WRITERS), which they type the
+ordinary way and then apply by hand: slide bullets with the final period taken off; notes that
+start in lower case; list items that end in a semicolon; "&" for "and". They draft each line
+with one mistake of a trained type, accept an edit only when it moves the line toward what they
+want, reject every other (the editor's final period, a capital they do not want, anything
+else), and then type in by hand what is still missing, so that their document ends as they want
+it: the final text that retraining learns from and the promotion gate judges by. The built-in
+editor knows none of these preferences, so each costs the writer a few characters a line until
+the model learns it.
 
 Each round a new batch of lines (held-out corpus sentences) goes through the product's own code,
 in this process, on a database of its own per writer: `document_create`, `iteration_start`,
@@ -105,23 +107,27 @@ def _without_period(sentence: str) -> str:
 
 
 class BulletWriter(Writer):
-    """Writes slide bullets and never wants a final period (the built-in editor adds one)."""
+    """Turns sentences into slide bullets: types them as sentences, with the final period, and
+    takes the period off by hand (the editor keeps it, or adds one)."""
 
     def __init__(self):
-        super().__init__("bullets", "slide bullets, never a final period")
+        super().__init__("bullets", "slide bullets: the final period taken off")
 
     def target_of(self, sentence: str) -> str | None:
-        return _without_period(sentence)
+        return _without_period(sentence) if sentence.endswith(".") else None
+
+    def draft_of(self, target: str) -> str:
+        return target + "."
 
 
 class LowercaseWriter(Writer):
-    """Starts every line in lower case (a list of notes) and keeps the period: the capital the
-    editor gives a first word is unwanted."""
+    """Keeps notes that start in lower case: types the sentence with its capital and lowers it
+    by hand (the editor capitalises first words)."""
 
     def __init__(self):
         # A lower-case first word is their style, so it is never the injected mistake.
         super().__init__(
-            "lowercase", "lines start in lower case", tuple(e for e in ERROR_TYPES if e != "capitalisation")
+            "lowercase", "notes start in lower case", tuple(e for e in ERROR_TYPES if e != "capitalisation")
         )
 
     def target_of(self, sentence: str) -> str | None:
@@ -130,9 +136,12 @@ class LowercaseWriter(Writer):
             return None  # "I", acronyms and names of one letter keep their capitals
         return sentence[0].lower() + sentence[1:]
 
+    def draft_of(self, target: str) -> str:
+        return target[0].upper() + target[1:]
+
 
 class SemicolonWriter(Writer):
-    """Writes list items that end in a semicolon, and types them without one: the editor's
+    """Writes list items that end in a semicolon, and types them with none: the editor's
     period is wrong, and the semicolon is theirs to add until the model learns it."""
 
     def __init__(self):
@@ -146,13 +155,16 @@ class SemicolonWriter(Writer):
 
 
 class AmpersandWriter(Writer):
-    """House style: "&" for "and". Only sentences with an "and" in them."""
+    """House style: "&" for "and", typed as "and" and changed by hand."""
 
     def __init__(self):
-        super().__init__("ampersand", 'writes "&" for "and"')
+        super().__init__("ampersand", 'house style: "&" for "and"')
 
     def target_of(self, sentence: str) -> str | None:
         return sentence.replace(" and ", " & ") if " and " in sentence else None
+
+    def draft_of(self, target: str) -> str:
+        return target.replace(" & ", " and ")
 
 
 WRITERS = {w.name: w for w in (BulletWriter(), LowercaseWriter(), SemicolonWriter(), AmpersandWriter())}
@@ -642,6 +654,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=list(WRITERS),
         help="the simulated writers, each with a hidden preference of its own (default: all)",
     )
+    parser.add_argument(
+        "--no-retrain",
+        action="store_true",
+        help="never retrain: with --memory, what the writer's memory and preference model alone do round by round",
+    )
     parser.add_argument("--held-out", type=int, default=20, help="percent of each snapshot's rows the gate judges on")
     parser.add_argument(
         "--memory",
@@ -835,7 +852,8 @@ def run_rounds(
         )
         if probe_slides:
             result.probe = probe_measure(active, probe_slides, writer, probes)
-        if k < len(batches):  # the last round measures the last promoted version; nothing would use a newer one
+        # The last round measures the last promoted version; nothing would use a newer one.
+        if k < len(batches) and not args.no_retrain:
             run, candidate, evaluation, seconds = retrain(
                 admin, args.method, overrides, args.held_out, gate=args.promote == "gate"
             )
