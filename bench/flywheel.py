@@ -1,15 +1,15 @@
 """The flywheel: simulated writers decide on the model's proposals, the model is retrained on
 those decisions, and the next round proposes with the version the product's gate promoted.
 
-Each writer has a hidden, consistent preference of its own kind (WRITERS), which they type the
-ordinary way and then apply by hand: slide bullets with the final period taken off; notes that
-start in lower case; list items that end in a semicolon; "&" for "and". They draft each line
-with one mistake of a trained type, accept an edit only when it moves the line toward what they
-want, reject every other (the editor's final period, a capital they do not want, anything
-else), and then type in by hand what is still missing, so that their document ends as they want
-it: the final text that retraining learns from and the promotion gate judges by. The built-in
-editor knows none of these preferences, so each costs the writer a few characters a line until
-the model learns it.
+Each writer has a hidden, consistent preference of its own kind (WRITERS): slide bullets that
+never end with a period; notes that start in lower case; list items that end in a semicolon,
+typed without one; spelling fixes only, the grammar being theirs. They draft each line with one
+mistake of a trained type, accept an edit only when it moves the line toward what they want,
+reject every other (the editor's final period, a capital or a grammar fix they do not want),
+and then type in by hand what is still missing, so that their document ends as they want it:
+the final text that retraining learns from and the promotion gate judges by. Each preference
+holds for their lines only: learning it must not change what the editor does to other people's
+prose, which the gate checks on the everyday suite.
 
 Each round a new batch of lines (held-out corpus sentences) goes through the product's own code,
 in this process, on a database of its own per writer: `document_create`, `iteration_start`,
@@ -91,6 +91,10 @@ class Writer:
         """The line as they would type it before any mistake."""
         return target
 
+    def wanted(self, target: str, drafted: str, error: str) -> str:
+        """What they want of a line drafted with a mistake of kind `error`: the target."""
+        return target
+
     def verdict(self, sentence: str, target: str, edit: EditAction) -> tuple[str, str]:
         """("accept" or "reject", why): why is "fix", "end punctuation" or "other". An edit is
         a fix when, applied alone, it brings the line closer to the target (as
@@ -107,22 +111,18 @@ def _without_period(sentence: str) -> str:
 
 
 class BulletWriter(Writer):
-    """Turns sentences into slide bullets: types them as sentences, with the final period, and
-    takes the period off by hand (the editor keeps it, or adds one)."""
+    """Writes slide bullets and never wants a final period (the built-in editor adds one)."""
 
     def __init__(self):
-        super().__init__("bullets", "slide bullets: the final period taken off")
+        super().__init__("bullets", "slide bullets, never a final period")
 
     def target_of(self, sentence: str) -> str | None:
-        return _without_period(sentence) if sentence.endswith(".") else None
-
-    def draft_of(self, target: str) -> str:
-        return target + "."
+        return _without_period(sentence)
 
 
 class LowercaseWriter(Writer):
-    """Keeps notes that start in lower case: types the sentence with its capital and lowers it
-    by hand (the editor capitalises first words)."""
+    """Keeps notes that start in lower case and end with a period: the capital the editor gives
+    a first word is unwanted."""
 
     def __init__(self):
         # A lower-case first word is their style, so it is never the injected mistake.
@@ -135,9 +135,6 @@ class LowercaseWriter(Writer):
         if len(first) < 2 or not first[0].isupper() or not first[1:].islower():
             return None  # "I", acronyms and names of one letter keep their capitals
         return sentence[0].lower() + sentence[1:]
-
-    def draft_of(self, target: str) -> str:
-        return target[0].upper() + target[1:]
 
 
 class SemicolonWriter(Writer):
@@ -154,20 +151,21 @@ class SemicolonWriter(Writer):
         return target[:-1]
 
 
-class AmpersandWriter(Writer):
-    """House style: "&" for "and", typed as "and" and changed by hand."""
+class SpellingOnlyWriter(Writer):
+    """Wants their spelling fixed and nothing else: what the editor takes for a grammar mistake
+    (an article, an agreement, a doubled or missing word) is how they mean it."""
 
     def __init__(self):
-        super().__init__("ampersand", 'house style: "&" for "and"')
+        super().__init__("spelling", "only spelling fixes; the grammar is theirs")
 
     def target_of(self, sentence: str) -> str | None:
-        return sentence.replace(" and ", " & ") if " and " in sentence else None
+        return sentence
 
-    def draft_of(self, target: str) -> str:
-        return target.replace(" & ", " and ")
+    def wanted(self, target: str, drafted: str, error: str) -> str:
+        return target if error == "misspelling" else drafted
 
 
-WRITERS = {w.name: w for w in (BulletWriter(), LowercaseWriter(), SemicolonWriter(), AmpersandWriter())}
+WRITERS = {w.name: w for w in (BulletWriter(), LowercaseWriter(), SemicolonWriter(), SpellingOnlyWriter())}
 
 
 def bullet_from(sentence: str, rng: random.Random, resources, writer: Writer | None = None) -> Bullet | None:
@@ -183,7 +181,7 @@ def bullet_from(sentence: str, rng: random.Random, resources, writer: Writer | N
     for error in rng.sample(writer.error_types, len(writer.error_types)):
         drafted = corrupt(error, typed, rng, resources, held_out=True)
         if drafted is not None and drafted != typed and _same_ending(drafted, typed):
-            return Bullet(drafted, target, error)
+            return Bullet(drafted, writer.wanted(target, drafted, error), error)
     return None
 
 
@@ -635,6 +633,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=float, default=3, help="passes over the snapshot when --steps is -1")
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--beta", type=float, default=0.2, help="DPO beta")
+    parser.add_argument("--loss-type", default="sigmoid", help="DPO loss: one of TRL's, or several joined by '+'")
     parser.add_argument("--lora-r", type=int, default=16)
     parser.add_argument(
         "--anchor-share", type=float, default=3.0, help="general-English rows mixed in per decision row (rehearsal)"
@@ -753,7 +752,8 @@ def main(argv: list[str] | None = None) -> int:
         "writers": {name: asdict(WRITERS[name]) for name in args.writers},
     }
     write_json(args.json, config, results, seconds)
-    write_plot(args.plot, results, f"{Path(model).name}, {args.method} ({args.finetune}), seed {args.seed}")
+    method = f"{args.method} {args.loss_type}" if args.method == "dpo" else args.method
+    write_plot(args.plot, results, f"{Path(model).name}, {method} ({args.finetune}), seed {args.seed}")
     print()
     for line in summary_lines(results):
         print(line)
@@ -829,7 +829,7 @@ def run_rounds(
         "anchor_share": args.anchor_share,
     }
     if args.method == "dpo":
-        overrides["beta"] = args.beta
+        overrides["beta"], overrides["loss_type"] = args.beta, args.loss_type
     probes: dict[int, Tally] = {}
     results = []
     for k, batch in enumerate(batches, 1):
