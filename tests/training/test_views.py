@@ -143,6 +143,20 @@ def test_a_double_click_starts_one_run(admin_client, decisions, active, django_c
     assert TrainingRun.objects.count() == 2
 
 
+def test_the_form_sets_the_dpo_loss_and_the_general_english_rows(
+    admin_client, decisions, active, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(
+            url("run_create"), run_form(method="dpo", loss_type="sigmoid+sft", anchor_share="1.5")
+        )
+    assert response.status_code == 302
+    run = TrainingRun.objects.get()
+    assert (run.hyperparameters["loss_type"], run.hyperparameters["anchor_share"]) == ("sigmoid+sft", 1.5)
+    bad = admin_client.post(url("run_create"), run_form(method="dpo", loss_type="sigmoid+kto"))
+    assert bad.status_code == 400 and "several joined by" in bad.content.decode()
+
+
 def test_a_run_that_cannot_start_is_explained_and_nothing_is_made(admin_client, active, writer):
     response = admin_client.post(url("run_create"), run_form(method="dpo"))
     assert response.status_code == 400

@@ -12,7 +12,16 @@ from webapp.training.models import DatasetSnapshot, TrainingRun
 from webapp.training.snapshots import MAX_HELD_OUT_PERCENT
 
 # Optional settings the form offers; left empty, the method's defaults apply (inference/training/*_config.py).
-SETTING_FIELDS = ("learning_rate", "num_epochs", "max_steps", "batch_size", "lora_r", "beta")
+SETTING_FIELDS = (
+    "learning_rate",
+    "num_epochs",
+    "max_steps",
+    "batch_size",
+    "lora_r",
+    "beta",
+    "loss_type",
+    "anchor_share",
+)
 
 
 class SourcesForm(forms.Form):
@@ -67,6 +76,19 @@ class RunForm(SourcesForm):
     batch_size = forms.IntegerField(required=False, min_value=1, max_value=1024)
     lora_r = forms.IntegerField(required=False, min_value=1, max_value=512, label="LoRA rank")
     beta = forms.FloatField(required=False, min_value=0.001, max_value=100, label="DPO beta")
+    loss_type = forms.CharField(
+        required=False,
+        max_length=80,
+        label="DPO loss",
+        help_text="One of TRL's losses (sigmoid, ipo, sppo_hard, apo_zero...) or several joined by + (sigmoid+sft).",
+    )
+    anchor_share = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=10,
+        label="General-English rows per feedback row",
+        help_text="Rehearsal that keeps the editor from drifting on everyone else's prose. Empty: 3.",
+    )
     promote_if_better = forms.BooleanField(
         required=False,
         label=(
@@ -94,9 +116,10 @@ class RunForm(SourcesForm):
 
     def settings_overrides(self) -> dict:
         data = self.cleaned_data
-        values = {name: data.get(name) for name in SETTING_FIELDS if data.get(name) is not None}
+        values = {name: data.get(name) for name in SETTING_FIELDS if data.get(name) not in (None, "")}
         if data["method"] != TrainingRun.Method.DPO:
             values.pop("beta", None)
+            values.pop("loss_type", None)
         if data["finetune"] != TrainingRun.Finetune.LORA:
             values.pop("lora_r", None)
         return values
