@@ -43,6 +43,9 @@ class GenerationSettings:
     # Under a grammar fix, the word lists' fixes for words the model left: respellings of words
     # no list has, capitals of names (inference.word_list_fixes). False: the model's edits only.
     word_list_fixes: bool = True
+    # Greedy decoding of a causal LM drafts from the prompt (inference.copy_decoding): the same
+    # output in fewer forward passes. False: transformers' generate, token by token.
+    copy_decoding: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.num_beams < 1:
@@ -222,7 +225,8 @@ class Editor:
         from inference.copy_decoding import plain_greedy
 
         return (
-            self.kind == "causal"
+            settings.copy_decoding
+            and self.kind == "causal"
             and settings.num_beams == 1
             and not settings.do_sample
             and plain_greedy(self.model.generation_config)

@@ -90,6 +90,7 @@ def test_the_editor_uses_it_for_plain_greedy_only(builtin):
     assert builtin._copy_decoding(GenerationSettings())
     assert not builtin._copy_decoding(GenerationSettings(do_sample=True))
     assert not builtin._copy_decoding(GenerationSettings(num_beams=2))
+    assert not builtin._copy_decoding(GenerationSettings(copy_decoding=False))
     config = builtin.model.generation_config
     assert plain_greedy(config)
     config.repetition_penalty = 1.3  # transformers' generate applies it; copy decoding would not

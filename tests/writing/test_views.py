@@ -213,6 +213,23 @@ def test_html_in_the_document_and_the_proposals_is_escaped(writer_client, writer
     assert "<ins>&lt;script&gt;alert(2)&lt;/script&gt;</ins>" in detail
 
 
+def test_edits_the_preference_model_held_back_are_shown_folded_and_escaped(writer_client, writer):
+    document = DocumentFactory(owner=writer, original_text="the cache keep it", current_text="the cache keep it")
+    iteration = iteration_in_review(document, "the cache keeps it")
+    held = [
+        {"start": 0, "end": 3, "before": "the", "after": "The"},
+        {"start": 17, "end": 17, "before": "", "after": "<b>.</b>"},
+    ]
+    iteration.generation_settings = {"held_back_by_preference": 2, "held_back": held}
+    iteration.save(update_fields=["generation_settings"])
+    page = writer_client.get(url("document_detail", document.pk)).text
+    assert '<details class="held-back" id="held-back">' in page and "2 edits held back" in page
+    assert "<del>the</del><ins>The</ins>" in page and "<ins>&lt;b&gt;.&lt;/b&gt;</ins>" in page
+    iteration.generation_settings = {}
+    iteration.save(update_fields=["generation_settings"])
+    assert 'id="held-back"' not in writer_client.get(url("document_detail", document.pk)).text
+
+
 def test_html_in_a_decision_fragment_is_escaped(writer_client, writer):
     text = "Keep this plain."
     document = DocumentFactory(owner=writer, original_text=text)

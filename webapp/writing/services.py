@@ -271,6 +271,9 @@ def _sentence_index(spans: list[tuple[int, int]], start: int, end: int) -> int:
     return next((i for i, (s, e) in enumerate(spans) if s <= start and end <= e), -1)
 
 
+HELD_BACK_SHOWN = 50
+
+
 def _writer_would_want(text: str, spans: list[tuple[int, int]], edit, memory: WriterMemory) -> bool:
     i = _sentence_index(spans, edit.start, edit.end)
     if i < 0:
@@ -301,10 +304,16 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
         for e in not_rejected_here
         if (e.before.strip(), e.after.strip()) not in memory.avoid_for(_sentence_index(spans, e.start, e.end))
     ]
-    kept = [e for e in not_rejected_on_similar if _writer_would_want(iteration.text_before, spans, e, memory)]
+    kept, held_back = [], []
+    for e in not_rejected_on_similar:
+        (kept if _writer_would_want(iteration.text_before, spans, e, memory) else held_back).append(e)
     settings_used = settings_used | {
         "dropped_as_rejected_on_similar": len(not_rejected_here) - len(not_rejected_on_similar),
-        "held_back_by_preference": len(not_rejected_on_similar) - len(kept),
+        "held_back_by_preference": len(held_back),
+        # Shown folded on the review page, so the writer sees what was not proposed to them.
+        "held_back": [
+            {"start": e.start, "end": e.end, "before": e.before, "after": e.after} for e in held_back[:HELD_BACK_SHOWN]
+        ],
         "preference_decisions": memory.preference.decisions if memory.preference is not None else 0,
     }
     EditProposal.objects.bulk_create(
