@@ -3,7 +3,7 @@
 Sets up a benchmark database of its own, makes the decisions the way the product does (the
 model proposes edits on documents through the writing services, a simulated writer accepts the
 edits that match the sentence's real fix and rejects the others), then times what the admin's
-click sets off: freezing the snapshot, training (DPO with LoRA by default, the form's default),
+click sets off: freezing the snapshot, training (DPO with LoRA by default; the form now starts on SFT),
 evaluating the new version and its parent on the held-out rows, and promoting it. Celery runs
 the tasks eagerly in this process (the same task code a worker runs), so the figures leave out
 only the queue's hand-over, which is milliseconds.

@@ -57,7 +57,7 @@ class RunForm(SourcesForm):
         label="Start from",
         help_text="Train the coder on coding feedback, the editor on writing feedback.",
     )
-    method = forms.ChoiceField(choices=TrainingRun.Method.choices, initial=TrainingRun.Method.DPO)
+    method = forms.ChoiceField(choices=TrainingRun.Method.choices, initial=TrainingRun.Method.SFT)
     finetune = forms.ChoiceField(
         choices=TrainingRun.Finetune.choices, initial=TrainingRun.Finetune.LORA, label="Fine-tuning"
     )
@@ -130,7 +130,7 @@ class PolicyForm(forms.Form):
     after_decisions = forms.IntegerField(
         min_value=1, max_value=1_000_000, initial=200, label="After this many new decisions"
     )
-    method = forms.ChoiceField(choices=TrainingRun.Method.choices[:2], initial=TrainingRun.Method.DPO)
+    method = forms.ChoiceField(choices=TrainingRun.Method.choices[:2], initial=TrainingRun.Method.SFT)
     promote_if_better = forms.BooleanField(
         required=False, initial=True, label="Promote only if the new version passes the promotion gate"
     )

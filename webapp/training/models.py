@@ -184,7 +184,7 @@ class RetrainPolicy(models.Model):
     project = models.OneToOneField("accounts.Project", on_delete=models.CASCADE, related_name="retrain_policy")
     enabled = models.BooleanField(default=False)
     after_decisions = models.PositiveIntegerField(default=200)
-    method = models.CharField(max_length=10, choices=TrainingRun.Method.choices[:2], default=TrainingRun.Method.DPO)
+    method = models.CharField(max_length=10, choices=TrainingRun.Method.choices[:2], default=TrainingRun.Method.SFT)
     promote_if_better = models.BooleanField(default=True)
     decisions_at_last_run = models.PositiveIntegerField(default=0)
     last_run = models.ForeignKey(TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
