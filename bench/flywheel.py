@@ -84,8 +84,9 @@ class Writer:
     error_types: tuple[str, ...] = ERROR_TYPES
 
     def target_of(self, sentence: str) -> str | None:
-        """The line they want for a clean corpus sentence; None: they would not write it."""
-        raise NotImplementedError
+        """The line they want for a clean corpus sentence (by default the sentence itself);
+        None: they would not write it."""
+        return sentence
 
     def draft_of(self, target: str) -> str:
         """The line as they would type it before any mistake."""
@@ -157,9 +158,6 @@ class SpellingOnlyWriter(Writer):
 
     def __init__(self):
         super().__init__("spelling", "only spelling fixes; the grammar is theirs")
-
-    def target_of(self, sentence: str) -> str | None:
-        return sentence
 
     def wanted(self, target: str, drafted: str, error: str) -> str:
         return target if error == "misspelling" else drafted

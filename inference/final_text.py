@@ -98,11 +98,21 @@ def span_in_final(text: str, final: str, start: int, end: int) -> str:
     and hand edits): the span's ends carried through a character alignment of the two, with
     what was inserted at either end counted in, and the spaces around it left out. Empty when
     the writer deleted it."""
-    if not 0 <= start <= end <= len(text):
-        raise ValueError(f"span {start}..{end} is outside a text of {len(text)} characters")
-    if text == final or start == end:
-        return final[start:end].strip() if text == final else ""
+    return spans_in_final(text, final, [(start, end)])[0]
+
+
+def spans_in_final(text: str, final: str, spans: list[tuple[int, int]]) -> list[str]:
+    """span_in_final for each span, with one alignment of the two texts for them all."""
+    for start, end in spans:
+        if not 0 <= start <= end <= len(text):
+            raise ValueError(f"span {start}..{end} is outside a text of {len(text)} characters")
+    if text == final:
+        return [final[start:end].strip() for start, end in spans]
     opcodes = Levenshtein.opcodes(text, final)
+    return [_carried(opcodes, final, start, end) if start < end else "" for start, end in spans]
+
+
+def _carried(opcodes, final: str, start: int, end: int) -> str:
     new_start = next(
         (j1 + (start - i1) if tag == "equal" else j1)
         for tag, i1, i2, j1, j2 in opcodes

@@ -3,7 +3,7 @@
 Per sentence of a model round that has decided edits: the prompt is the instruction and the
 sentence as the model saw them; `chosen` is what the writer finally wanted: the sentence as it
 stands in the document's text at the cutoff, after every later round and hand edit
-(inference.final_text.span_in_final; meta "final"), or, while the round is not applied yet or the
+(inference.final_text.spans_in_final; meta "final"), or, while the round is not applied yet or the
 writer deleted the sentence, the sentence with the accepted edits applied. So a fix the model
 missed and the writer made by hand is taught, not the error it left. `rejected` is the model's
 revision as the writer saw it turned down (accepted and rejected edits applied), empty when the
@@ -18,7 +18,7 @@ from collections import defaultdict
 from typing import Iterator
 
 from inference.diffing import EditAction, apply_edits
-from inference.final_text import span_in_final
+from inference.final_text import spans_in_final
 from inference.revision import model_input
 from inference.sentences import sentence_spans
 from webapp.registry.datasets import DatasetFilters, DatasetRow
@@ -76,13 +76,14 @@ def _final_texts(document_ids: set[int], filters: DatasetFilters) -> dict[int, s
 
 def _iteration_rows(iteration: Iteration, decisions: list[Decision], final_text: str | None) -> Iterator[DatasetRow]:
     text = iteration.text_before
-    for start, end in sentence_spans(text):
+    spans = sentence_spans(text)
+    finals = spans_in_final(text, final_text, spans) if final_text is not None else [""] * len(spans)
+    for (start, end), final in zip(spans, finals):
         here = sorted(
             (d for d in decisions if start <= d.proposal.start_char and d.proposal.end_char <= end),
             key=lambda d: (d.proposal.start_char, d.proposal.end_char, d.proposal.index),
         )
         sentence = text[start:end]
-        final = span_in_final(text, final_text, start, end) if final_text is not None else ""
         if not here:
             # No edit decided here, but the writer changed it by hand: what the model missed.
             if final and final != sentence:
