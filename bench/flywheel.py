@@ -374,6 +374,11 @@ class RoundResult:
     candidate_probe: Tally | None = None
     promoted: str = ""
     gate: str = ""  # the product's promotion gate: why the candidate was or was not promoted
+    # With --best-of: the probe with the reward model trained after the round before picking each
+    # line's revision among several (inference.best_of_n), the same version proposing.
+    probe_best_of: Tally | None = None
+    reward: str = ""
+    reward_metrics: dict = field(default_factory=dict)
 
 
 def short_name(version) -> str:
@@ -430,31 +435,53 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return sentence_spans(text)
 
 
-def probe_measure(version, slides: list[Slide], writer: Writer, cache: dict) -> Tally:
+def probe_measure(
+    version, slides: list[Slide], writer: Writer, cache: dict, account=None, reward=None, best_of: int = 1
+) -> Tally:
     """The writer's verdicts on `version`'s proposals for the probe slides, recorded nowhere: the
-    same model, prompt, generation settings and diff as a round (inference.revision), minus the
-    writer's memory. Remembered per version."""
-    if version.pk in cache:
-        return cache[version.pk]
+    same model, prompt, generation settings and diff as a round (inference.revision); with
+    `account`, only the edits that account's preference model would propose to them (as a round
+    for that writer would), else every edit; with a `reward` version and `best_of` above 1, the
+    reward model picks each line's revision among that many. Remembered per version, preference
+    and reward model."""
     from django.conf import settings
 
     from inference.editor import GenerationSettings, load_editor_cached
     from inference.instructions import INSTRUCTIONS
     from inference.revision import revise_document
+    from webapp.writing.services import WriterMemory, edits_split_by_preference, writer_preference_memory
+
+    memory = writer_preference_memory(user=account) if account is not None else WriterMemory()
+    reranking = reward is not None and best_of > 1
+    key = (
+        version.pk,
+        memory.preference.decisions if memory.preference is not None else 0,
+        (reward.pk, best_of) if reranking else None,
+    )
+    if key in cache:
+        return cache[key]
+    best = None
+    if reranking:
+        from inference.best_of_n import BestOfN
+        from inference.training.common import ModelRef
+        from inference.training.evaluate import RewardScorer
+
+        best = BestOfN(RewardScorer(ModelRef(reward.base_model, reward.adapter_path or None)), n=best_of)
 
     editor = load_editor_cached(version.base_model, version.adapter_path or None)
     generation = GenerationSettings(batch_size=settings.REDLINE_GENERATION_BATCH_SIZE)
     instruction = INSTRUCTIONS[INSTRUCTION]
     tally = Tally()
     for slide in slides:
-        revision = revise_document(editor, slide.text, instruction.prompt, instruction.intent, generation)
-        _, slide_tally = judge(writer, slide, list(revision.edits))
+        revision = revise_document(editor, slide.text, instruction.prompt, instruction.intent, generation, best_of=best)
+        proposed, _ = edits_split_by_preference(slide.text, list(revision.edits), memory)
+        _, slide_tally = judge(writer, slide, proposed)
         tally.add(slide_tally)
-    cache[version.pk] = tally
+    cache[key] = tally
     return tally
 
 
-def retrain(admin, method: str, overrides: dict, held_out_percent: int, gate: bool) -> tuple:
+def retrain(admin, method: str, overrides: dict, held_out_percent: int, gate: bool, base_version=None) -> tuple:
     """A training run as the admin screen starts it (a snapshot of every decision so far, from
     the active version; with `gate`, "promote if better", which the product's promotion gate
     decides), executed here as the gpu-queue worker would. Returns the run, the new version, its
@@ -470,6 +497,7 @@ def retrain(admin, method: str, overrides: dict, held_out_percent: int, gate: bo
         held_out_percent=held_out_percent,
         promote_if_better=gate,
         trigger="flywheel",
+        base_version=base_version,
     )
     training_run_execute(run_id=run.pk)
     seconds = time.perf_counter() - started
@@ -663,6 +691,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="one writer account for every round, so the writer's memory of similar decisions also filters proposals "
         "(default: a new account of the same writer each round, so only retraining changes the proposals)",
     )
+    parser.add_argument(
+        "--best-of",
+        type=int,
+        default=1,
+        help="above 1: after each round also train a reward model on the snapshot, and measure the probe with it "
+        "picking each line's revision among this many (greedy and sampled); 1: greedy only",
+    )
+    parser.add_argument("--reward-steps", type=int, default=60, help="optimizer steps of each reward-model run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument(
@@ -674,6 +710,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.held_out <= 50:
         parser.error("--held-out is a percent from 1 to 50")
+    if args.best_of < 1:
+        parser.error("--best-of is at least 1")
     return args
 
 
@@ -769,12 +807,21 @@ def summary_lines(results: list[RoundResult]) -> list[str]:
             continue
         first, last = mine[0].probe, mine[-1].probe
         change = 1 - last.cost_after / first.cost_after if first.cost_after else 0.0
+        direction = "lower" if change >= 0 else "higher"
         promoted = sum(r.promoted == "yes" for r in mine)
         lines.append(
             f"{name}: probe acceptance {_fmt(first.acceptance)} -> {_fmt(last.acceptance)}, edit cost left "
-            f"{first.cost_after} -> {last.cost_after} ({100 * change:+.0f}% lower), "
+            f"{first.cost_after} -> {last.cost_after} ({100 * abs(change):.0f}% {direction}), "
             f"{promoted} of {len(mine) - 1} candidates promoted"
         )
+        reranked = [r for r in mine if r.probe_best_of]
+        if reranked:
+            r = reranked[-1]
+            lines.append(
+                f"{name}: round {r.round}, the same version greedy against best-of-n under {r.reward}: acceptance "
+                f"{_fmt(r.probe.acceptance)} / {_fmt(r.probe_best_of.acceptance)}, edit cost left "
+                f"{r.probe.cost_after} / {r.probe_best_of.cost_after}"
+            )
     return lines
 
 
@@ -828,13 +875,21 @@ def run_rounds(
     }
     if args.method == "dpo":
         overrides["beta"], overrides["loss_type"] = args.beta, args.loss_type
-    probes: dict[int, Tally] = {}
+    reward_overrides = {"max_steps": args.reward_steps, "batch_size": args.batch_size, "seed": args.seed}
+    probes: dict[tuple, Tally] = {}
     results = []
+    reward = None  # the reward model of the last round's snapshot, with --best-of
+    built_in = model_version_active()  # a LoRA reward model starts from the base model alone
     for k, batch in enumerate(batches, 1):
         user = shared_writer or user_create(
             username=f"flywheel-writer-{k}", password="flywheel-password-1", role=WRITER
         )
         active = model_version_active()
+        # Before the round's decisions: the probe sees what this writer would get when the round starts.
+        probe = probe_measure(active, probe_slides, writer, probes, shared_writer) if probe_slides else None
+        probe_best_of = None
+        if probe_slides and reward is not None:
+            probe_best_of = probe_measure(active, probe_slides, writer, probes, shared_writer, reward, args.best_of)
         t0 = time.perf_counter()
         tally, dropped, version_id, version_name = propose_and_decide(
             slides_of(batch, args.bullets_per_slide), writer, user, k
@@ -846,10 +901,11 @@ def run_rounds(
             version_name,
             tally,
             dropped_by_memory=dropped,
+            probe=probe,
             generate_s=round(time.perf_counter() - t0, 1),
+            probe_best_of=probe_best_of,
+            reward=short_name(reward) if reward is not None else "",
         )
-        if probe_slides:
-            result.probe = probe_measure(active, probe_slides, writer, probes)
         # The last round measures the last promoted version; nothing would use a newer one.
         if k < len(batches) and not args.no_retrain:
             run, candidate, evaluation, seconds = retrain(
@@ -858,17 +914,29 @@ def run_rounds(
             result.train_s, result.run_id, result.evaluation = round(seconds, 1), run.pk, evaluation
             result.candidate_id, result.candidate, result.run_metrics = candidate.pk, short_name(candidate), run.metrics
             if probe_slides:
-                result.candidate_probe = probe_measure(candidate, probe_slides, writer, probes)
+                result.candidate_probe = probe_measure(candidate, probe_slides, writer, probes, shared_writer)
             if args.promote == "always":
                 model_version_promote(version=candidate, user=admin, reason=f"flywheel round {k} (always)")
                 result.promoted, result.gate = "yes", "always"
             else:
                 result.promoted = "yes" if run.gate.get("promote") else "no"
                 result.gate = run.gate.get("why", "")
+            if args.best_of > 1:
+                _, reward, reward_evaluation, _ = retrain(
+                    admin, "reward", reward_overrides, args.held_out, gate=False, base_version=built_in
+                )
+                result.reward_metrics = reward_evaluation
         results.append(result)
         print(table_row(result), flush=True)
         if result.gate:
             print(f"{'':>10} gate: {result.gate}", flush=True)
+        if result.probe_best_of:
+            b = result.probe_best_of
+            print(
+                f"{'':>10} best-of-{args.best_of} under {result.reward}: probe acceptance {_fmt(b.acceptance)}, "
+                f"cost left {b.cost_after}/{b.cost_before}, unwanted {b.rejected}",
+                flush=True,
+            )
     return results
 
 

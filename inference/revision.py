@@ -25,6 +25,7 @@ from inference.sentences import sentence_spans
 from inference.word_list_fixes import FREQUENCY_WEIGHT, WORD_LIST_MIN_GAIN, WordFix, word_fixes
 
 if TYPE_CHECKING:
+    from inference.best_of_n import BestOfN
     from inference.editor import Editor
 
 _NEWLINE_RUN = re.compile(r"\s*\n\s*")
@@ -43,6 +44,7 @@ class DocumentRevision:
     edits: list[ProposedEdit]
     sentence_count: int
     seconds: float
+    from_sample: int = 0  # with best-of-n, the sentences whose revision is a sampled one (inference.best_of_n)
 
 
 def model_input(prompt: str, sentence: str) -> str:
@@ -101,17 +103,27 @@ def revise_document(
     settings: GenerationSettings = GenerationSettings(),
     on_progress: Callable[[int, int], None] | None = None,
     prompt_prefixes: list[str] | None = None,
+    best_of: "BestOfN | None" = None,
 ) -> DocumentRevision:
     """Runs `prompt` over every sentence of `text`; on_progress(done, total) counts sentences.
     prompt_prefixes, one per sentence (sentence_spans), go before each sentence's prompt: the
-    context a model that reads it is given (inference.memory)."""
+    context a model that reads it is given (inference.memory). With `best_of`, a reward model picks
+    each sentence's revision among several (inference.best_of_n); the edits then go through the
+    same filters as greedy ones."""
     started = time.perf_counter()
     spans = sentence_spans(text)
     if prompt_prefixes is not None and len(prompt_prefixes) != len(spans):
         raise ValueError(f"{len(spans)} sentences but {len(prompt_prefixes)} prompt prefixes")
     prefixes = prompt_prefixes or [""] * len(spans)
     prompts = [prefix + model_input(prompt, text[start:end]) for prefix, (start, end) in zip(prefixes, spans)]
-    revisions = editor.generate(prompts, settings, on_progress)
+    from_sample = 0
+    if best_of is not None:
+        from inference.best_of_n import best_of_n_generate
+
+        picked = best_of_n_generate(editor, prompts, settings, best_of, on_progress)
+        revisions, from_sample = picked.generated, picked.from_sample
+    else:
+        revisions = editor.generate(prompts, settings, on_progress)
     _, edits = revision_from_sentences(text, spans, revisions, intent)
     grammar_fix = is_grammar_fix(prompt)
     if edits:
@@ -122,7 +134,7 @@ def revise_document(
             key=lambda e: (e.start, e.end),
         )
     model_output = apply_edits(text, edits)  # what is not proposed is not part of the model output
-    return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started)
+    return DocumentRevision(model_output, edits, len(spans), time.perf_counter() - started, from_sample)
 
 
 def word_list_edits(

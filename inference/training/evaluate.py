@@ -106,26 +106,42 @@ def preference_accuracy(model: ModelRef, rows: Iterable[PreferenceRow], batch_si
     return _accuracy(completion_logprobs(model, pairs, batch_size))
 
 
+class RewardScorer:
+    """A reward model loaded once, scoring (prompt, completion) pairs as it was trained to."""
+
+    def __init__(self, reward_model: ModelRef):
+        self.ref = reward_model
+        self.model, self.tokenizer, self.device = _load(reward_model, "reward")
+
+    def score(self, prompts: list[str], completions: list[str], batch_size: int = 16) -> list[float]:
+        import torch
+
+        if len(prompts) != len(completions):
+            raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        texts = [encode_scored(self.tokenizer, p, c) for p, c in zip(prompts, completions)]
+        scores: list[float] = []
+        for start in range(0, len(texts), batch_size):
+            ids, mask = _padded(texts[start : start + batch_size], self.tokenizer.pad_token_id, self.device)
+            with torch.inference_mode():
+                scores.extend(self.model(input_ids=ids, attention_mask=mask).logits[:, 0].float().tolist())
+        return scores
+
+
 def reward_scores(
     reward_model: ModelRef, rows: Iterable[PreferenceRow], batch_size: int = 16
 ) -> list[tuple[float, float]]:
     """(score of chosen, score of rejected) per row under a reward model; nan without a rejected side."""
-    import torch
-
     rows = as_rows(rows)
     if not rows:
         return []
-    model, tokenizer, device = _load(reward_model, "reward")
-    texts: list[list[int]] = []
+    prompts, completions = [], []
     for row in rows:
-        texts.append(encode_scored(tokenizer, row.prompt, row.chosen))
-        if row.rejected:
-            texts.append(encode_scored(tokenizer, row.prompt, row.rejected))
-    scores: list[float] = []
-    for start in range(0, len(texts), batch_size):
-        ids, mask = _padded(texts[start : start + batch_size], tokenizer.pad_token_id, device)
-        with torch.inference_mode():
-            scores.extend(model(input_ids=ids, attention_mask=mask).logits[:, 0].float().tolist())
+        for completion in (row.chosen, row.rejected) if row.rejected else (row.chosen,):
+            prompts.append(row.prompt)
+            completions.append(completion)
+    scores = RewardScorer(reward_model).score(prompts, completions, batch_size)
     out, it = [], iter(scores)
     for row in rows:
         out.append((next(it), next(it) if row.rejected else math.nan))

@@ -11,6 +11,7 @@ ACTIVE = {
     "final_untouched_rate": 0.3,
     "everyday_harm": 0.02,
     "everyday_untouched": 0.97,
+    "everyday_recall": 0.45,
     "predicted_acceptance": 0.4,
     "preference_accuracy": 0.5,
 }
@@ -22,7 +23,7 @@ def evaluation(kind: str = "editor", **metrics):
 
 def test_a_version_that_leaves_less_to_fix_without_harming_everyday_prose_is_promoted():
     decision = promotion_gate(evaluation(final_edit_cost_left=40, everyday_harm=0.025), evaluation())
-    assert decision.promote and [c["passed"] for c in decision.checks] == [True] * 4
+    assert decision.promote and [c["passed"] for c in decision.checks] == [True] * 5
     assert decision.why.startswith("edit cost left 40 characters against the active version's 60 (of 120)")
 
 
@@ -36,8 +37,18 @@ def test_a_version_that_fixes_more_but_harms_everyday_prose_is_refused():
     junk = evaluation(final_edit_cost_left=30, everyday_harm=0.09, everyday_untouched=0.80)
     decision = promotion_gate(junk, evaluation())
     assert not decision.promote and decision.why.startswith("fails everyday harm, everyday untouched")
-    within_tolerance = evaluation(final_edit_cost_left=59, everyday_harm=0.03, everyday_untouched=0.96)
+    within_tolerance = evaluation(
+        final_edit_cost_left=59, everyday_harm=0.03, everyday_untouched=0.96, everyday_recall=0.435
+    )
     assert promotion_gate(within_tolerance, evaluation()).promote
+
+
+def test_a_version_that_learned_one_writers_taste_by_fixing_less_for_everyone_is_refused():
+    # Few held-out rows can show a gain while the everyday suite shows the corrections it stopped making.
+    fixes_less = evaluation(final_edit_cost_left=50, everyday_recall=0.41)
+    decision = promotion_gate(fixes_less, evaluation())
+    assert not decision.promote and decision.why.startswith("fails everyday fixes")
+    assert "fixes 41.0% (active 45.0%)" in decision.why
 
 
 def test_without_figures_to_judge_by_nothing_is_promoted():

@@ -282,6 +282,25 @@ def _writer_would_want(text: str, spans: list[tuple[int, int]], edit, memory: Wr
     return memory.keeps(text[start : spans[i][1]], edit.start - start, edit.end - start, edit.after)
 
 
+def edits_split_by_preference(text: str, edits: list, memory: WriterMemory) -> tuple[list, list]:
+    """The edits of a revision of `text` that the writer's preference model would propose, and
+    those it holds back."""
+    from inference.sentences import sentence_spans
+
+    spans = sentence_spans(text)
+    kept, held_back = [], []
+    for e in edits:
+        (kept if _writer_would_want(text, spans, e, memory) else held_back).append(e)
+    return kept, held_back
+
+
+def writer_preference_memory(*, user) -> WriterMemory:
+    """The writer's preference model on every decision they made, for proposing to them outside a
+    round (the flywheel's probe); no similar-sentence matches."""
+    past = selectors.writer_past_decisions(user=user, exclude_iteration_id=None)
+    return WriterMemory(preference=_writer_preference(past)) if past else WriterMemory()
+
+
 @transaction.atomic
 def _iteration_store_revision(iteration: Iteration, revision, settings_used: dict, memory: WriterMemory) -> None:
     """Store the proposals, leaving out edits the writer rejected at the same place of this
@@ -304,9 +323,7 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
         for e in not_rejected_here
         if (e.before.strip(), e.after.strip()) not in memory.avoid_for(_sentence_index(spans, e.start, e.end))
     ]
-    kept, held_back = [], []
-    for e in not_rejected_on_similar:
-        (kept if _writer_would_want(iteration.text_before, spans, e, memory) else held_back).append(e)
+    kept, held_back = edits_split_by_preference(iteration.text_before, not_rejected_on_similar, memory)
     settings_used = settings_used | {
         "dropped_as_rejected_on_similar": len(not_rejected_here) - len(not_rejected_on_similar),
         "held_back_by_preference": len(held_back),

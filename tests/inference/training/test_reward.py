@@ -7,7 +7,7 @@ import pytest
 from safetensors.torch import load_file
 
 from inference.training import ModelRef, RewardSettings, TrainingError, TrainResult
-from inference.training.evaluate import reward_accuracy, reward_scores
+from inference.training.evaluate import RewardScorer, reward_accuracy, reward_scores
 from inference.training.reward import train_reward
 from tests.inference.training.conftest import PAIRS, ROWS
 
@@ -40,3 +40,14 @@ def test_a_lora_reward_model_does_not_start_from_a_language_model_adapter(sft_ad
     with pytest.raises(TrainingError, match="A LoRA reward model starts from the base model alone"):
         train_reward(sft_adapter.model_ref, PAIRS, out)
     assert not out.exists()
+
+
+def test_a_trained_reward_model_scores_as_reward_scores_does(base: ModelRef, out: Path):
+    result = train_reward(base, PAIRS, out, RewardSettings(max_steps=10, batch_size=2, learning_rate=5e-2))
+    scorer = RewardScorer(result.model_ref)
+    row = PAIRS[0]
+    chosen, rejected = scorer.score([row.prompt, row.prompt], [row.chosen, row.rejected])
+    assert (chosen, rejected) == pytest.approx(reward_scores(result.model_ref, [row])[0], abs=1e-4)
+    assert chosen > rejected
+    with pytest.raises(ValueError, match="2 prompts but 1 completions"):
+        scorer.score([row.prompt, row.prompt], [row.chosen])
