@@ -3,7 +3,10 @@
 
 Not a test; needs no database. Prints ms per execution (median, p95), executions per second per
 core and the ratio sandbox / bare. A third row, `python -I -S -c` without a sandbox, is the
-interpreter start-up the sandbox uses (no site-packages): the difference to it is the isolation.
+interpreter start-up the sandbox uses (no site-packages): the difference to it is the isolation,
+all of it: bwrap and its namespaces, the seccomp filter, the box's lock and cgroup, the
+supervisor, the fork of the candidate's and the check's processes, and the call over the channel
+between them (one interpreter start-up per check: the two processes are forks of it).
 
     .venv/bin/python bench/sandbox_overhead.py [--n 200] [--workers 2]
 """
@@ -110,6 +113,8 @@ def main() -> None:
         rates[name] = args.n / elapsed
         print(f"{name:12} {ms(statistics.median(t))} {ms(p95(t))} {rates[name]:9.1f} {rates[name] / len(used):12.1f}")
     print(f"overhead sandbox / bare (time per execution at full load): x{rates['bare'] / rates['sandbox']:.2f}")
+    per_check = len(used) / rates["sandbox"] - len(used) / rates["bare -I -S"]
+    print(f"isolation alone at full load (CPU time per check, sandbox - bare -I -S): {ms(per_check).strip()}")
 
 
 if __name__ == "__main__":

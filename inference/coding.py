@@ -9,7 +9,8 @@ removed by their `ast` form, so two answers that differ only in spacing or comme
 
 A check is one independent test: a top-level `assert` (or a top-level loop, `with` or `if`
 holding asserts), or a `def test_...():` function (or a HumanEval-style `def check(candidate):`).
-The sandbox (inference.sandbox) runs each check in a fresh process after the candidate.
+The sandbox (inference.sandbox) runs each check in a sandbox of its own, the candidate in one
+process and the check in another that calls it with plain data.
 
 Sampling: every proposal of one call comes from one `Editor.generate` call on the same prompt
 repeated (batched, seeded: the same seed, attempt and model give the same proposals). The

@@ -195,8 +195,8 @@ REDLINE_WORD_LIST_FIXES = env_bool("REDLINE_WORD_LIST_FIXES", True)
 REDLINE_BUILTIN_CODE_MODEL = BASE_DIR / "var" / "models" / "tiny-code"
 REDLINE_CODE_MODEL = os.environ.get("REDLINE_CODE_MODEL", str(REDLINE_BUILTIN_CODE_MODEL))
 # Code proposals: how many candidates and tests a round asks for, and the sandbox that runs them
-# (inference/sandbox). Without bubblewrap or network namespaces the sandbox refuses to run model
-# code, unless REDLINE_SANDBOX_ALLOW_WEAK says a weaker mode (rlimits and a temp dir only) is fine.
+# (inference/sandbox). When bubblewrap's isolation cannot be confirmed the sandbox refuses to run
+# model code, unless REDLINE_SANDBOX_ALLOW_WEAK says a weaker mode (rlimits and a temp dir only) is fine.
 REDLINE_CODING_CANDIDATES = env_int("REDLINE_CODING_CANDIDATES", 4)
 REDLINE_CODING_TESTS = env_int("REDLINE_CODING_TESTS", 4)
 REDLINE_SANDBOX_ALLOW_WEAK = env_bool("REDLINE_SANDBOX_ALLOW_WEAK", False)

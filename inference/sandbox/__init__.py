@@ -1,53 +1,97 @@
-"""Run untrusted Python (model-written code and test cases) in a sandbox.
+"""Run untrusted Python (model-written code and model-written tests) in a sandbox.
 
-`run_check(candidate, check)` executes the candidate module, then one check in the same
-namespace, in a fresh process, and returns an `Execution`: "passed" (the check ran to the end),
-"failed" (an AssertionError), "error" (any other exception, or a crash) or "timeout" (the CPU or
-wall-clock limit). `run_checks` runs each check in its own process, so one check's crash or hang
-never hides another's result. A check is an `assert ...` statement (or several lines of them), or
-`def test_...():` functions, which the harness calls; with `entry_point`, a HumanEval-style
-`def check(candidate):` is called with the candidate's function of that name.
+`run_check(candidate, check)` runs the candidate module and one check against it and returns an
+`Execution`: "passed" (the check ran to the end), "failed" (an AssertionError), "error" (any other
+exception, or a crash) or "timeout" (the CPU or wall-clock limit). `run_checks` gives each check
+an execution of its own, so one check's crash or hang never hides another's result. A check is
+an `assert ...` statement (or several lines of them), or `def test_...():` functions, which are
+called; with `entry_point`, a HumanEval-style `def check(candidate):` is called with the
+candidate's function of that name.
 
-Every execution, whatever the isolation:
-- starts as a new session (its own process group) with an empty environment: PATH, HOME, TMPDIR
-  and LANG only (and LD_LIBRARY_PATH for libpython under bwrap), nothing of the worker's (no
-  DATABASE_URL, CELERY_BROKER_URL, REDLINE_*), and no file descriptor of the worker's;
-- runs `python -I -S -B -u` (no site-packages, no PYTHON* variables, no user site, no .pyc
-  writes, unbuffered output) with the harness (harness.py), the job on stdin; the harness sets
-  the resource limits before the candidate runs:
-  RLIMIT_CPU (SIGXCPU at cpu_seconds, SIGKILL a second later), RLIMIT_AS (memory), RLIMIT_NPROC,
-  RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0;
-- drops to uid/gid 65534 (nobody/nogroup) when the worker is root: RLIMIT_NPROC counts the
-  processes of a real uid and does not apply to root, and nobody owns no file. The count is per
-  uid, so executions running at the same moment share `processes`;
-- is killed, its whole process group (and with a PID namespace everything inside it), when it
-  outlives wall_seconds;
-- writes stdout and stderr to an unnamed temporary file, capped by RLIMIT_FSIZE; the parent reads
-  back at most output_bytes, so a flood cannot exhaust the worker's memory.
+One execution is one bubblewrap sandbox holding three processes (inference/sandbox/harness.py):
+a supervisor (PID 1), the candidate's process and the check's process, each of the last two with
+a uid of its own. The check calls the candidate's functions through proxies: the call (the name
+and the arguments) goes down a pipe to the candidate's process as plain data, and the result, or
+the exception, comes back as plain data (None, bool, int, float, str, and lists, tuples and dicts
+of them, exact types). The check's process alone holds the status descriptor its verdict goes to,
+and the supervisor alone the report descriptor that says how the check's process ended; the
+parent takes "passed" only from both together: the word "passed" from the check's process and an
+exit status 0 of that process from the supervisor.
 
-Isolation, the best available first (`isolation_available()`):
-- "bwrap": bubblewrap with new network (only a loopback of its own: 127.0.0.1:5432 and :6379 are
-  refused), PID, IPC and UTS namespaces, --die-with-parent, --new-session, no_new_privs. The
-  root is empty but for: the interpreter and its standard library read-only at /python, with
-  site-packages hidden under an empty read-only tmpfs; the system's shared libraries read-only;
-  a private /proc and /dev; and the working directory, a private tmpfs at /tmp of file_size_mb.
-  No repository, /work, /root, /home or /etc; no shell and no other programs. When the worker is
-  not root, bwrap makes a user namespace instead and the code keeps the worker's uid.
-- "netns": when bwrap is missing and the worker is root, `unshare --net --pid --fork` (under
-  `setpriv --pdeathsig KILL`, so that it dies with the worker). No network, its own PID
-  namespace, the same limits, uid and a private temporary directory; but the host filesystem is
-  visible with nobody's permissions: world-readable files (the repository's settings.py) can be
-  read, world-writable directories (/tmp) written, programs (/usr/bin/ls) run. It runs an
-  interpreter of the worker's version that nobody can read (a pyenv build under /root is not:
-  then /usr/bin/python3.X).
-- "none": limits, uid and temporary directory only, network and filesystem open. Used only with
-  allow_weak=True (REDLINE_SANDBOX_ALLOW_WEAK on the Django side); otherwise SandboxUnavailable.
+Threat model. The candidate is hostile (written to be ranked first, or worse).
+- It cannot forge the verdict: its process holds no descriptor of the status or the report
+  (closed before its first line runs), cannot open them through /proc (another uid: ptrace
+  access is denied, and ptrace, process_vm_* and pidfd_getfd are denied by seccomp), cannot signal
+  the check's process or the supervisor (other uids, no capabilities), and cannot touch the check's
+  memory: they share no address space. Nothing it does in its own process (replacing builtins,
+  exec, os.write, callable; editing frames) reaches the check's process. No object crosses: an
+  object whose __eq__ always answers True cannot be sent, only the plain values the check's own
+  process builds from JSON, so `candidate(x) == expected` compares the check's own values.
+- It can answer each call with any plain value or any exception, hang (the wall-clock limit),
+  spend CPU and memory and processes up to the execution's limits, crash, or kill its own process:
+  the check then fails or ends in "error" or "timeout". It cannot make another execution fail:
+  each box (slot) has its own uids (RLIMIT_NPROC counts per uid) and its own cgroup.
+- It can see the check's process in /proc (its PID and command line, the harness) and write
+  to its own home and to nothing else.
+The check is model-written too, and so hostile as well: it runs in the check's process, so it can
+write any verdict for itself ("passed" included) and nothing more. A test that passes whatever the
+candidate does is a useless test, not an escape: it cannot change another check's verdict (each
+check has its own sandbox), the candidate's answers, the worker, or another execution.
 
-What a sandbox cannot do: the candidate and the check share a process, so a candidate written
-to deceive (an object equal to everything, a forged result) can make a check pass. It keeps code
-from harming the machine; it does not prove the code right.
+Isolation (bwrap, the only one; `isolation_available()` returns "bwrap" or None):
+- namespaces: network (only a loopback of its own: 127.0.0.1:5432 and :6379 are refused), PID
+  (bwrap --as-pid-1: the harness is PID 1, so /proc/1/cmdline is the interpreter and the
+  harness, not bwrap's command line with the host's paths), IPC, UTS, cgroup; no user namespace
+  (the worker is root, and a user namespace would map only one uid);
+- a root that is empty but for the interpreter and its standard library read-only at /python
+  (site-packages hidden under an empty tmpfs), the system's shared libraries read-only, a private
+  /proc of the sandbox's own processes, a minimal /dev, and /tmp, a tmpfs of file_size_mb with a
+  home of mode 0700 for each process. No repository, /work, /root, /home, /etc, shell or programs.
+  /proc/self/mountinfo still names the host directories that are mounted read-only (the
+  interpreter's and the libraries'): nothing else of the host's paths is visible;
+- capabilities: bwrap run by root keeps all of root's unless told, so it is told --cap-drop ALL;
+  the supervisor keeps CAP_SETUID, CAP_SETGID and CAP_CHOWN to give the two processes their uids
+  and homes, and setuid() clears them in both. no_new_privs;
+- a seccomp filter (inference/sandbox/seccomp.py) that denies new namespaces (unshare, setns,
+  clone with CLONE_NEW*, clone3), mount and the like, ptrace, bpf, perf_event_open, io_uring,
+  keyctl, kexec and module loading. It takes the place of bwrap's --disable-userns, which needs
+  --unshare-user and so, for root, a user namespace with a single uid;
+- --die-with-parent, --new-session, a new session of the worker's, an empty environment (PATH,
+  HOME, TMPDIR, LANG, LD_LIBRARY_PATH), no descriptor of the worker's; `python -I -S -B -u`.
+Every execution confirms its isolation from inside (PID 1, the seccomp filter, no_new_privs,
+the capability set, root in the sandbox, only a loopback, no /etc): if any point fails, or bwrap
+cannot start, `SandboxUnavailable` is raised; nothing falls back to a weaker mode unless
+allow_weak=True (REDLINE_SANDBOX_ALLOW_WEAK on the Django side), which runs the same harness
+without bwrap ("none": limits, uids and a temporary directory; network and filesystem open).
+bwrap needs a root worker here: as another user the sandbox refuses (the two uids need root).
+
+Limits. Per process (rlimits, set before a line of the code runs): RLIMIT_CPU (SIGXCPU at
+cpu_seconds rounded up, SIGKILL a second later), RLIMIT_AS (memory_mb), RLIMIT_NPROC (processes,
+per uid, so per box), RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0. Per execution, children
+included, where the worker's cgroups are writable (inference/sandbox/cgroup.py: cgroup v1 pids,
+memory and cpuacct, or v2 with memory, pids and cpu delegated): pids.max (processes), the memory
+of all processes together (memory_mb, swap included), and their CPU time, watched by the parent
+every 0.1 s and killed past cpu_seconds. Where no cgroup is writable, the per-execution limits
+are only these: processes per uid (RLIMIT_NPROC, per box), memory and CPU per process (so n
+processes may hold n times memory_mb and spend n times cpu_seconds until the wall-clock limit),
+and teardown after a kill does not wait for the namespace's last process.
+
+Boxes and teardown. An execution takes a free box, 0 to SLOTS - 1, with a lock file (flock) in
+/run/redline-sandbox: box n runs the candidate as uid 60000 + 2n and the check as 60001 + 2n,
+in the cgroup redline-sandbox-n. When the check's process ends (or at a limit), the namespace is
+killed; the call returns once the cgroup holds no process.
+
+Output: stdout and stderr of both processes go to an unnamed temporary file, capped by
+RLIMIT_FSIZE; the parent reads back at most output_bytes.
+
+Cost (bench/sandbox_overhead.py; the figures and where they go are in bench/README.md): on the
+development VM with both CPUs busy, 37.5 ms per check one at a time against 8.9 ms for a bare
+`python -I -S -c`, so 28.6 ms of isolation (26.9 ms of CPU time per check two at a time): over the
+15 ms aimed at. About 10 ms is bwrap and its namespaces, 5 ms the cgroup v1 migration, and the rest
+the supervisor, the two forks, the channel and the teardown.
 """
 
+import fcntl
 import functools
 import marshal
 import math
@@ -64,22 +108,30 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-SANDBOX_UID = 65534  # nobody
-SANDBOX_GID = 65534  # nogroup
+from inference.sandbox import cgroup as cgroups
+from inference.sandbox.seccomp import filter_program
+
+UID_BASE = 60000  # box n: candidate 60000 + 2n, check 60001 + 2n (isolate's boxes start at 60000 too)
+SLOTS = 32
+LOCK_DIR = Path("/run/redline-sandbox")
 RESULTS = ("passed", "failed", "error")
 STATUS_BYTES = 16384
-_HARNESS = Path(__file__).with_name("harness.py").read_text()
+CPU_POLL_S = 0.1
+# The harness goes in compiled, on stdin before the job: compiling its text costs about 5 ms a start.
+_HARNESS_CODE = marshal.dumps(compile(Path(__file__).with_name("harness.py").read_text(), "harness.py", "exec"))
+_LOADER = "import marshal, sys; exec(marshal.load(sys.stdin.buffer))"
 _PYTHON_FLAGS = ("-I", "-S", "-B", "-u")
 _INSIDE = "/python"  # where bwrap shows the interpreter
+_HOST_MARKER = "/etc/passwd"  # on every host, never in the sandbox
 
 
 class SandboxUnavailable(RuntimeError):
-    """No isolation on this machine, and the weak mode was not allowed."""
+    """No confirmed isolation on this machine, and the weak mode was not allowed."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per execution. cpu_seconds is rounded up to whole seconds (RLIMIT_CPU counts seconds)."""
+    """Per execution. cpu_seconds is rounded up to whole seconds for RLIMIT_CPU (it counts seconds)."""
 
     cpu_seconds: float = 2
     wall_seconds: float = 5
@@ -93,21 +145,18 @@ class Limits:
 @dataclass(frozen=True)
 class Execution:
     status: str  # "passed" | "failed" | "error" | "timeout"
-    exit_code: int | None
-    signal: int | None
+    exit_code: int | None  # of the check's process
+    signal: int | None  # that killed the check's process
     output: str  # stdout and stderr, the first output_bytes, marked when truncated
     traceback: str  # the last traceback from the candidate or check lines on ("" when passed)
     duration_s: float
     truncated: bool
-    isolation: str  # "bwrap" | "netns" | "none"
+    isolation: str  # "bwrap" | "none"
 
 
 def isolation_available() -> str | None:
-    """The best isolation this machine gives: "bwrap", "netns" or None (each tried once per process)."""
-    for isolation in ("bwrap", "netns"):
-        if _works(isolation):
-            return isolation
-    return None
+    """ "bwrap" when a probe execution confirms the isolation (a success is remembered), else None."""
+    return "bwrap" if _probe() is None else None
 
 
 def run_check(
@@ -118,7 +167,7 @@ def run_check(
     allow_weak: bool = False,
     entry_point: str | None = None,
 ) -> Execution:
-    """Run the candidate and then one check in a fresh sandboxed process."""
+    """Run the candidate and one check, each in a sandboxed process of its own."""
     return _execute(_isolation(allow_weak), candidate_code, check_code, limits, entry_point)
 
 
@@ -131,7 +180,7 @@ def run_checks(
     entry_point: str | None = None,
     workers: int = 1,
 ) -> list[Execution]:
-    """One Execution per check, in order; each check runs in its own process, `workers` at a time."""
+    """One Execution per check, in order; each check has its own sandbox, `workers` at a time."""
     isolation = _isolation(allow_weak)
 
     def one(check: str) -> Execution:
@@ -144,121 +193,273 @@ def run_checks(
 
 
 def _isolation(allow_weak: bool) -> str:
-    isolation = isolation_available()
-    if isolation is not None:
-        return isolation
+    if isolation_available() is not None:
+        return "bwrap"
     if allow_weak:
         return "none"
     raise SandboxUnavailable(
-        "No sandbox isolation on this machine: neither bubblewrap (bwrap) nor, as root, "
-        "`unshare --net` works. Install bubblewrap (apt-get install -y bubblewrap, which ./dev up "
-        "does), or set REDLINE_SANDBOX_ALLOW_WEAK=1 to run code with resource limits only."
+        f"No confirmed sandbox isolation on this machine: {_probe() or 'the probe failed'}. Install "
+        "bubblewrap (apt-get install -y bubblewrap, which ./dev up does) and run the worker as root, or "
+        "set REDLINE_SANDBOX_ALLOW_WEAK=1 to run code with resource limits only."
     )
 
 
-@functools.cache
-def _works(isolation: str) -> bool:
-    if isolation == "bwrap" and shutil.which("bwrap") is None:
-        return False
-    if isolation == "netns" and (os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("setpriv"))):
-        return False
+_confirmed = False
+
+
+def _probe() -> str | None:
+    """Why bwrap isolation is not available, or None. Only a success is remembered."""
+    global _confirmed
+    if _confirmed:
+        return None
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    if os.geteuid() != 0:
+        return "the worker is not root, and the sandbox needs root to give its processes uids of their own"
     try:
-        probe = _execute(isolation, "import json, math, socket", "", Limits(wall_seconds=10), None)
-    except OSError:
-        return False
-    return probe.status == "passed"
+        probe = _execute("bwrap", "import math", "assert math.pi > 3", Limits(wall_seconds=10), None)
+    except (OSError, SandboxUnavailable) as exc:
+        return str(exc)
+    if probe.status != "passed":
+        return f"a probe check came back {probe.status}: {probe.traceback or probe.output}"
+    _confirmed = True
+    return None
 
 
 # --- one execution -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Box:
+    slot: int
+    uids: tuple[int, int] | None  # candidate, check; None when the worker is not root
+    cgroup: cgroups.Cgroup | None
+
+
+class _TakenBox:
+    """A free box, held with an exclusive flock on its lock file for the execution."""
+
+    def __enter__(self) -> _Box:
+        root = os.geteuid() == 0
+        directory = LOCK_DIR if root else Path(tempfile.gettempdir()) / f"redline-sandbox-{os.geteuid()}"
+        directory.mkdir(mode=0o700, exist_ok=True)
+        while True:
+            for slot in range(SLOTS):
+                fd = os.open(directory / f"box-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                self.fd = fd
+                uids = (UID_BASE + 2 * slot, UID_BASE + 2 * slot + 1) if root else None
+                return _Box(slot, uids, _cgroup(slot))
+            time.sleep(0.01)  # every box busy: more workers than SLOTS
+
+    def __exit__(self, *_) -> None:
+        os.close(self.fd)
+
+
+@functools.cache
+def _seccomp_filter() -> bytes:
+    return filter_program()
+
+
+@functools.cache
+def _cgroup(slot: int) -> cgroups.Cgroup | None:
+    return cgroups.find(slot)
+
+
 def _execute(
     isolation: str, candidate_code: str, check_code: str, limits: Limits, entry_point: str | None
 ) -> Execution:
-    root = os.geteuid() == 0
-    workdir = "/tmp" if isolation == "bwrap" else tempfile.mkdtemp(prefix="redline-sandbox-")
-    try:
-        if isolation != "bwrap" and root:
-            os.chown(workdir, SANDBOX_UID, SANDBOX_GID)
-        with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as output, tempfile.TemporaryFile() as record:
-            job = {
-                "candidate": candidate_code,
-                "check": check_code,
-                "entry_point": entry_point,
-                "workdir": workdir,
-                "uid": SANDBOX_UID if root else None,
-                "gid": SANDBOX_GID,
-                "status_fd": record.fileno(),
-                "cpu_seconds": max(1, math.ceil(limits.cpu_seconds)),
-                "memory_mb": limits.memory_mb,
-                "processes": limits.processes,
-                "file_size_mb": limits.file_size_mb,
-                "open_files": limits.open_files,
-            }
-            stdin.write(marshal.dumps(job))
-            stdin.seek(0)
-            started = time.monotonic()
-            proc = subprocess.Popen(
-                _command(isolation, limits, root),
-                stdin=stdin,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                pass_fds=(record.fileno(),),
-                env=_environment(isolation, workdir),
-                start_new_session=True,
-            )
-            try:
-                timed_out = not _exits_within(proc.pid, limits.wall_seconds)
-            finally:  # also when the worker is interrupted (a task's soft time limit)
-                _kill_group(proc.pid)  # on time-out, and what a candidate left running
-                _, wait_status, usage = os.wait4(proc.pid, 0)
-                proc.returncode = os.waitstatus_to_exitcode(wait_status)
-            duration = time.monotonic() - started
-            word, _, traceback = _read(record, STATUS_BYTES).partition("\n")
-            text, truncated = _output(output, limits.output_bytes)
-    finally:
-        if workdir != "/tmp":
-            shutil.rmtree(workdir, ignore_errors=True)
+    bwrap = isolation == "bwrap"
+    with _TakenBox() as box:
+        group = box.cgroup
+        if group is not None:
+            group.prepare(processes=limits.processes, memory_bytes=limits.memory_mb * 1024 * 1024)
+        workdir = "/tmp" if bwrap else tempfile.mkdtemp(prefix="redline-sandbox-")
+        try:
+            if not bwrap:
+                os.chmod(workdir, 0o711)  # the two processes reach their homes, and list nothing
+            with (
+                tempfile.TemporaryFile() as stdin,
+                tempfile.TemporaryFile() as output,
+                tempfile.TemporaryFile() as status,
+                tempfile.TemporaryFile() as report,
+            ):
+                job = {
+                    "candidate": candidate_code,
+                    "check": check_code,
+                    "entry_point": entry_point,
+                    "workdir": workdir,
+                    "isolated": bwrap,
+                    "host_marker": _HOST_MARKER,
+                    "uids": box.uids,
+                    "status_fd": status.fileno(),
+                    "report_fd": report.fileno(),
+                    "cpu_seconds": max(1, math.ceil(limits.cpu_seconds)),
+                    "memory_mb": limits.memory_mb,
+                    "processes": limits.processes,
+                    "file_size_mb": limits.file_size_mb,
+                    "open_files": limits.open_files,
+                }
+                stdin.write(_HARNESS_CODE + marshal.dumps(job))
+                stdin.seek(0)
+                started = time.monotonic()
+                outcome = _run(bwrap, limits, group, stdin, output, (status.fileno(), report.fileno()), workdir)
+                duration = time.monotonic() - started
+                word, _, traceback = _read(status, STATUS_BYTES).partition("\n")
+                report.seek(0)
+                raw_report = report.read()
+                text, truncated = _output(output, limits.output_bytes)
+        finally:
+            if not bwrap:
+                shutil.rmtree(workdir, ignore_errors=True)
+        oom = group is not None and group.oom_killed()
+        cpu_used = group.cpu_seconds() if group is not None else 0.0
+    supervisor = marshal.loads(raw_report) if raw_report else None
+    if supervisor and supervisor["isolation"]:
+        raise SandboxUnavailable(f"The sandbox's isolation could not be confirmed: {supervisor['isolation']}")
+    return _judge(isolation, limits, outcome, supervisor, word, traceback, text, truncated, duration, oom, cpu_used)
 
-    code = proc.returncode
-    exit_code, signum = (code, None) if code >= 0 else (None, -code)
-    if isolation != "none" and code > 128 and word not in RESULTS:  # bwrap's or the harness' init: 128 + signal
-        exit_code, signum = None, code - 128
-    # The CPU time of the tree; under bwrap only in part (the process we wait for does not reap
-    # bwrap's init), so there SIGXCPU is the sign, and a SIGKILL may be the CPU limit's hard stop.
-    cpu = usage.ru_utime + usage.ru_stime
-    if timed_out:
-        status = "timeout"
-        traceback = f"Timeout: still running after the wall-clock limit of {limits.wall_seconds:g} s"
-        exit_code, signum = None, signal.SIGKILL
-    elif word in RESULTS and code == 0:
-        status = word
-    elif signum == signal.SIGXCPU or cpu >= job["cpu_seconds"]:
-        status, traceback = "timeout", f"Timeout: used up the CPU time limit of {job['cpu_seconds']} s"
-    elif signum == signal.SIGKILL:
-        status, traceback = "error", "Killed by SIGKILL (the memory or CPU limit, or the program itself)"
-    elif signum is not None:
-        status, traceback = "error", f"Killed by signal {_signal_name(signum)} before the check finished"
+
+def _run(bwrap: bool, limits: Limits, group, stdin, output, fds: tuple[int, int], workdir: str) -> str:
+    """Start the sandbox, wait for it: "exited", "cpu" or "wall"; return once none of it runs."""
+    pipes = [os.pipe(), os.pipe()] if bwrap else []  # bwrap's arguments, the seccomp filter
+    if bwrap:
+        # bwrap reads its options from the pipe before it forks (the command must be on its command line)
+        command = ["bwrap", "--args", str(pipes[0][0]), f"{_INSIDE}/bin/python3", *_PYTHON_FLAGS, "-c", _LOADER]
+        pass_fds = (*fds, pipes[0][0], pipes[1][0])
     else:
-        status, traceback = "error", f"The process exited with code {code} before the check finished"
-    return Execution(status, exit_code, signum, text, traceback, duration, truncated, isolation)
+        command = [_host_python(), *_PYTHON_FLAGS, "-c", _LOADER]
+        pass_fds = fds
+    try:
+        proc = subprocess.Popen(
+            command,
+            stdin=stdin,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            pass_fds=pass_fds,
+            env=_environment(bwrap, workdir),
+            start_new_session=True,
+        )
+    finally:
+        for read_end, _ in pipes:
+            os.close(read_end)
+    outcome = "exited"
+    try:
+        if group is not None:
+            group.add(proc.pid)  # bwrap waits for its arguments: nothing is forked yet
+        if bwrap:
+            arguments = [*_bwrap_base(), "--seccomp", str(pipes[1][0]), *_bwrap_tail(limits)]
+            for (_, write_end), data in zip(pipes, ("\0".join(arguments) + "\0", _seccomp_filter())):
+                try:
+                    os.write(write_end, data.encode() if isinstance(data, str) else data)  # < a pipe's 64 KiB
+                except BrokenPipeError:
+                    pass  # bwrap is gone: its output says why
+                finally:
+                    os.close(write_end)
+        outcome = _wait(proc.pid, limits, group)
+    finally:  # also when the worker is interrupted (a task's soft time limit)
+        if outcome != "exited" or sys.exc_info()[0] is not None:
+            _kill(proc.pid, group)
+        os.wait4(proc.pid, 0)
+        proc.returncode = 0  # reaped: Popen must not wait for it again
+        if group is not None:
+            group.kill_all()  # returns once every process of the execution is gone
+    return outcome
 
 
-def _exits_within(pid: int, seconds: float) -> bool:
+def _wait(pid: int, limits: Limits, group) -> str:
     pidfd = os.pidfd_open(pid)
     try:
         poller = select.poll()
         poller.register(pidfd, select.POLLIN)
-        return bool(poller.poll(seconds * 1000))
+        deadline = time.monotonic() + limits.wall_seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "wall"
+            if poller.poll(1000 * (min(left, CPU_POLL_S) if group is not None else left)):
+                return "exited"
+            if group is not None and group.cpu_seconds() > limits.cpu_seconds:
+                return "cpu"
     finally:
         os.close(pidfd)
 
 
-def _kill_group(pgid: int) -> None:
+def _kill(pid: int, group) -> None:
+    """Kill the sandbox: every process in its cgroup, or bwrap, whose death kills the namespace."""
+    if group is not None:
+        for member in group.pids():
+            try:
+                os.kill(member, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     try:
-        os.killpg(pgid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)  # the weak mode: the harness' process group
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _judge(
+    isolation: str,
+    limits: Limits,
+    outcome: str,
+    supervisor: dict | None,
+    word: str,
+    traceback: str,
+    text: str,
+    truncated: bool,
+    duration: float,
+    oom: bool,
+    cpu_used: float,
+) -> Execution:
+    """The status from the check's verdict, and from how each process ended (their real wait status)."""
+    check = _wait_status(supervisor and supervisor["check"])
+    candidate = _wait_status(supervisor and supervisor["candidate"])
+    exit_code, signum = check
+    signals = {check[1], candidate[1]}
+    cpu_limit = max(1, math.ceil(limits.cpu_seconds))
+
+    def done(status: str, why: str = traceback, code=exit_code, sig=signum) -> Execution:
+        return Execution(status, code, sig, text, why, duration, truncated, isolation)
+
+    if outcome == "wall":
+        why = f"Timeout: still running after the wall-clock limit of {limits.wall_seconds:g} s"
+        return done("timeout", why, None, signal.SIGKILL)
+    if word == "passed" and exit_code == 0:
+        return done("passed", "")
+    if outcome == "cpu" or signal.SIGXCPU in signals or cpu_used >= limits.cpu_seconds:
+        limit = limits.cpu_seconds if outcome == "cpu" or cpu_used >= limits.cpu_seconds else cpu_limit
+        return done("timeout", f"Timeout: used up the CPU time limit of {limit:g} s")
+    memory = f" (the memory limit of {limits.memory_mb} MB)" if oom else ""
+    if word in RESULTS and exit_code == 0:
+        if candidate[1] is not None:
+            traceback += f"\nThe candidate's process was killed by {_signal_name(candidate[1])}{memory}."
+        return done(word)
+    if oom:
+        return done("error", f"Killed for the memory limit of {limits.memory_mb} MB (all processes together)")
+    if signum is not None:
+        return done("error", f"The check's process was killed by {_signal_name(signum)} before the check finished")
+    if exit_code is not None:
+        return done("error", f"The check's process exited with code {exit_code} before the check finished")
+    if supervisor and supervisor.get("failure"):
+        return done("error", f"The sandbox could not start the check: {supervisor['failure']}")
+    if isolation == "bwrap":
+        raise SandboxUnavailable(f"bubblewrap did not start the sandbox: {text.strip()[-2000:] or 'no output'}")
+    return done("error", "The harness ended without a report")
+
+
+def _wait_status(raw: int | None) -> tuple[int | None, int | None]:
+    """(exit code, None) or (None, signal): an exit code of 152 is not a SIGXCPU."""
+    if raw is None:
+        return None, None
+    if os.WIFSIGNALED(raw):
+        return None, os.WTERMSIG(raw)
+    return os.WEXITSTATUS(raw), None
 
 
 def _read(file, limit: int) -> str:
@@ -281,40 +482,26 @@ def _signal_name(signum: int) -> str:
         return str(signum)
 
 
-def _environment(isolation: str, workdir: str) -> dict[str, str]:
+def _environment(bwrap: bool, workdir: str) -> dict[str, str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
-    if isolation == "bwrap":
+    if bwrap:
         env["LD_LIBRARY_PATH"] = f"{_INSIDE}/lib"  # libpython, when the interpreter is a shared build
     return env
 
 
-# --- the command line of each isolation --------------------------------------------------------
+# --- bwrap's command line -------------------------------------------------------------------
 
 
-def _command(isolation: str, limits: Limits, root: bool) -> list[str]:
-    if isolation == "bwrap":
-        python = [f"{_INSIDE}/bin/python3", *_PYTHON_FLAGS, "-c", _HARNESS]
-        tmp = [
-            "--perms",
-            "1777",
-            "--size",
-            str(limits.file_size_mb * 1024 * 1024),
-            "--tmpfs",
-            "/tmp",
-            "--chdir",
-            "/tmp",
-        ]
-        return [*_bwrap_base(root), *tmp, *python]
-    python = [_host_python(), *_PYTHON_FLAGS, "-c", _HARNESS]
-    if isolation == "netns":  # setpriv: unshare dies with the worker, and --kill-child takes the rest along
-        return ["setpriv", "--pdeathsig", "KILL", "unshare", "--net", "--pid", "--fork", "--kill-child", "--", *python]
-    return python
+def _bwrap_tail(limits: Limits) -> list[str]:
+    """After the root: the private /tmp of this execution's size."""
+    size = str(limits.file_size_mb * 1024 * 1024)
+    return ["--perms", "0755", "--size", size, "--tmpfs", "/tmp", "--chdir", "/tmp"]
 
 
 @functools.cache
 def _host_python() -> str:
-    """The interpreter for "netns" and "none": the first of the worker's Python version whose
-    program and standard library the sandbox's uid can read (a pyenv build under /root is not)."""
+    """The interpreter for the weak mode: the first of the worker's Python version whose program
+    and standard library the boxes' uids can read (a pyenv build under /root is not)."""
     ours = os.path.realpath(sys.executable)
     if os.geteuid() != 0:
         return ours
@@ -338,12 +525,12 @@ def _world_readable(path: str) -> bool:
 
 
 @functools.cache
-def _bwrap_base(root: bool) -> tuple[str, ...]:
+def _bwrap_base() -> tuple[str, ...]:
     """bwrap's options up to the working directory: namespaces, then a root with little in it."""
-    args = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    args += ["--die-with-parent", "--new-session"]
-    if root:  # bwrap drops every capability of root; the harness needs these two to become nobody
-        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    args = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup"]
+    args += ["--die-with-parent", "--new-session", "--as-pid-1"]
+    # bwrap run by root keeps all of root's capabilities unless told; the supervisor needs these three
+    args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_CHOWN"]
 
     binds: list[tuple[str, str]] = []  # (host path, sandbox path), read-only
     symlinks: list[tuple[str, str]] = []
@@ -362,7 +549,7 @@ def _bwrap_base(root: bool) -> tuple[str, ...]:
         binds.append((os.path.join(sysconfig.get_config_var("LIBDIR"), soname), f"{_INSIDE}/lib/{soname}"))
 
     made: set[str] = set()
-    for _, inside in binds:  # bwrap would make the missing parents 0700, unreadable by nobody
+    for _, inside in binds:  # bwrap would make the missing parents 0700, unreadable by the boxes' uids
         for parent in reversed(Path(inside).parents[:-1]):
             if str(parent) not in made:
                 made.add(str(parent))

@@ -1,16 +1,35 @@
-"""The program that runs inside the sandbox: confine itself, run the candidate and one check.
+"""The program that runs inside the sandbox: a supervisor, the candidate's process, the check's.
 
-The parent (inference.sandbox) starts it as `python -I -S -B -u -c <this file's text>` with the
-job, a marshal'ed dict, on stdin. It uses the standard library only (no site-packages are
-visible in the sandbox) and imports little, because its start-up is paid on every execution.
+The parent (inference.sandbox) starts it under bwrap as PID 1 of a new PID namespace,
+`python -I -S -B -u -c <a loader>`, with this file compiled and then the job, a marshal'ed
+dict, on stdin: the loader executes the first, this program reads the second. It uses
+the standard library only (no site-packages are visible in the sandbox) and imports little
+(not even json: `_json`'s C scanner, which needs no `re`), because its start-up is paid on every
+execution.
 
-Order matters: the resource limits and the switch to the unprivileged uid happen before a line
-of the candidate runs. The result goes to the status file descriptor as one word ("passed",
-"failed", "error") on the first line and the traceback excerpt after it. A process that dies
-before writing it (killed by a limit, a signal, os._exit) leaves the parent to judge from the
-exit status.
+The supervisor (PID 1, root of the sandbox with CAP_SETUID, CAP_SETGID and CAP_CHOWN only)
+confirms the isolation it runs in, then forks:
+- the candidate's process: it closes every descriptor but its two channel pipes, takes its
+  limits and the box's candidate uid, runs the candidate module, sends the names it defined and
+  then answers calls: a function name and arguments in, a return value or an exception out;
+- the check's process: the box's other uid, the channel's other ends and the status descriptor.
+  Its namespace holds a proxy for each of the candidate's functions (a call over the channel) and
+  copies of its plain-data globals; it runs the check and writes the verdict, one word on the
+  first line ("passed", "failed", "error") and the traceback after it, to the status descriptor.
+The supervisor reaps every process (orphans are reparented to it), and when the check's process
+has exited it writes its report (whether the isolation was confirmed, and the real wait status
+of the check's and, if it has ended, the candidate's process) to the report descriptor, which
+only it holds, and exits: the kernel then kills what is left in the namespace.
+
+The channel carries plain data only: None, bool, int, float, str, and lists, tuples and dicts
+of them, of those exact types (no subclasses), as one line of JSON per message, tuples as
+{"t": [...]} and dicts as {"d": [[key, value], ...]} so that `(1, 2)` and `{1: "a"}` arrive as
+they left. Whatever the candidate's process sends, the check's process only ever builds those
+types from it: no object of the candidate's crosses.
 """
 
+import _json
+import builtins
 import marshal
 import os
 import resource
@@ -19,38 +38,251 @@ import sys
 CANDIDATE = "candidate.py"
 CHECK = "check.py"
 TRACEBACK_CHARS = 4000
+MESSAGE_BYTES = 16 * 2**20  # the largest message the check's process reads from the candidate's
+CAPABILITIES = 1 << 0 | 1 << 6 | 1 << 7  # CAP_CHOWN, CAP_SETGID, CAP_SETUID: the supervisor's only ones
+PLAIN = "None, bool, int, float, str, and lists, tuples and dicts of them"
 
 
-def confine(job: dict) -> None:
-    """Resource limits, the working directory, then the unprivileged uid (only root can switch)."""
-    mb = 1024 * 1024
-    limits = {
-        resource.RLIMIT_CPU: (job["cpu_seconds"], job["cpu_seconds"] + 1),  # SIGXCPU, then SIGKILL
-        resource.RLIMIT_AS: (job["memory_mb"] * mb,) * 2,
-        resource.RLIMIT_NPROC: (job["processes"],) * 2,
-        resource.RLIMIT_FSIZE: (job["file_size_mb"] * mb,) * 2,
-        resource.RLIMIT_NOFILE: (job["open_files"],) * 2,
-        resource.RLIMIT_CORE: (0, 0),
-    }
-    for which, (soft, hard) in limits.items():
-        resource.setrlimit(which, (soft, hard))
-    os.chdir(job["workdir"])
-    if job["uid"] is not None and os.geteuid() == 0:
-        os.setgroups([])
-        os.setgid(job["gid"])
-        os.setuid(job["uid"])  # real, effective and saved uid: no way back to root
-    null = os.open("/dev/null", os.O_RDONLY)  # the job has been read: the candidate's stdin is empty
-    os.dup2(null, 0)
-    os.close(null)
+class ChannelError(BaseException):
+    """A call that could not cross between the processes. Not an Exception, so that a check's
+    `except Exception` does not turn "the call never happened" into a pass."""
 
 
-def run(job: dict) -> tuple[str, BaseException | None]:
-    """Execute the candidate, then the check in the same namespace, then the tests the check defines."""
-    namespace: dict = {"__name__": "candidate", "__builtins__": __builtins__}
+class CandidateError(Exception):
+    """An exception the candidate raised whose type is not a built-in one."""
+
+
+# --- the channel ------------------------------------------------------------------------------
+
+
+def encode(value) -> str:
+    """JSON of plain data; anything else raises TypeError naming what it met."""
+    kind = type(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    if kind is str:
+        return _json.encode_basestring_ascii(value)
+    if kind is list:
+        return "[" + ",".join(map(encode, value)) + "]"
+    if kind is tuple:
+        return '{"t":[' + ",".join(map(encode, value)) + "]}"
+    if kind is dict:
+        return '{"d":[' + ",".join(f"[{encode(k)},{encode(v)}]" for k, v in value.items()) + "]}"
+    raise TypeError(f"{kind.__qualname__} is not plain data ({PLAIN})")
+
+
+class _Decoding:
+    """The settings `_json.make_scanner` reads: strict JSON, objects through `pairs`."""
+
+    strict = True
+    object_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}.__getitem__
+
+    @staticmethod
+    def object_pairs_hook(pairs):
+        if len(pairs) == 1 and type(pairs[0][1]) is list:
+            tag, items = pairs[0]
+            if tag == "t":
+                return tuple(items)
+            if tag == "d" and all(type(item) is list and len(item) == 2 for item in items):
+                return dict(items)  # an unhashable key raises TypeError: a malformed message
+        raise ValueError("an object that is neither a tuple nor a dict")
+
+
+_scan = _json.make_scanner(_Decoding)
+
+
+def decode(line: str):
+    try:
+        value, end = _scan(line, 0)
+    except StopIteration:  # how the C scanner says "not JSON here"
+        raise ValueError("not JSON") from None
+    if end != len(line):
+        raise ValueError("trailing data")
+    return value
+
+
+class Channel:
+    """Messages, one encoded value a line, over a pair of pipes."""
+
+    def __init__(self, read_fd: int, write_fd: int, limit: int = MESSAGE_BYTES):
+        self.read_fd, self.write_fd, self.limit = read_fd, write_fd, limit
+        self.buffer = b""
+
+    def send(self, message: list) -> None:
+        self.send_raw(encode(message))
+
+    def send_raw(self, line: str) -> None:
+        data = (line + "\n").encode("ascii")
+        while data:
+            data = data[os.write(self.write_fd, data) :]
+
+    def receive(self):
+        """The next message, or None at the end of the stream. Anything malformed raises ValueError."""
+        while b"\n" not in self.buffer:
+            if len(self.buffer) > self.limit:
+                raise ValueError(f"a message over {self.limit} bytes")
+            chunk = os.read(self.read_fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return decode(line.decode("ascii"))
+
+
+# --- the candidate's process ----------------------------------------------------------------
+
+
+def serve_candidate(job: dict, channel: Channel) -> None:
+    """Run the candidate module, announce what it defines, then answer calls until the check ends."""
+    namespace: dict = {"__name__": "candidate", "__builtins__": builtins}
     try:
         exec(compile(job["candidate"], CANDIDATE, "exec"), namespace)  # noqa: S102 - what the sandbox is for
+    except BaseException as exc:  # noqa: BLE001 - SystemExit too
+        channel.send(["crashed", excerpt(exc, {CANDIDATE: job["candidate"]})])
+        return
+    functions, values, modules = [], {}, {}
+    for name, value in namespace.items():
+        if name.startswith("__"):
+            continue
+        if type(value) is type(os):
+            modules[name] = value.__name__
+        elif callable(value):
+            functions.append(name)
+        else:
+            try:
+                encode(value)
+                values[name] = value
+            except (TypeError, ValueError, RecursionError):
+                pass  # an object: the check cannot have it
+    channel.send(["ready", functions, values, modules])
+    while (message := channel.receive()) is not None:
+        _, call_id, name, args, kwargs = message
+        try:
+            result = namespace[name](*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - the check decides what an exception means
+            names = [kind.__name__ for kind in type(exc).__mro__]
+            channel.send(["raise", call_id, names, _text(exc), excerpt(exc, {CANDIDATE: job["candidate"]})])
+            continue
+        try:
+            line = encode(["return", call_id, result])
+        except (TypeError, ValueError, RecursionError) as exc:
+            line = encode(["unsendable", call_id, str(exc)])
+        channel.send_raw(line)
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - a __str__ that raises
+        return ""
+
+
+# --- the check's process ----------------------------------------------------------------------
+
+
+class Candidate:
+    """The check's side of the channel: calls by name, results and exceptions as plain data."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self.calls = 0
+
+    def start(self) -> list:
+        message = self._receive("the candidate's process ended before it ran")
+        if message[0] == "crashed" and len(message) == 2:
+            raise CandidateError(f"the candidate module raised an exception:\n{message[1]}")
+        if message[0] != "ready" or len(message) != 4 or [type(part) for part in message[1:]] != [list, dict, dict]:
+            raise ChannelError("the candidate's process did not announce its functions")
+        functions, values, modules = message[1:]
+        if not all(type(name) is str and name.isidentifier() for name in [*functions, *values, *modules]):
+            raise ChannelError("the candidate's process announced a name that is not an identifier")
+        return [functions, values, {k: v for k, v in modules.items() if type(v) is str}]
+
+    def proxy(self, name: str):
+        def call(*args, **kwargs):
+            return self.call(name, args, kwargs)
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    def call(self, name: str, args: tuple, kwargs: dict):
+        self.calls += 1
+        try:
+            request = encode(["call", self.calls, name, list(args), kwargs])
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ChannelError(
+                f"the check passed a value to {name}() that cannot cross to the candidate's process: {exc}"
+            ) from None
+        self.channel.send_raw(request)
+        reply = self._receive(f"the candidate's process ended during the call to {name}()")
+        kind, call_id = reply[0], reply[1]
+        if call_id != self.calls:
+            raise ChannelError(f"the candidate's process answered call {call_id!r} instead of {self.calls}")
+        if kind == "return" and len(reply) == 3:
+            return reply[2]
+        if kind == "unsendable" and len(reply) == 3:
+            raise ChannelError(f"{name}() returned a value that cannot cross to the check's process: {reply[2]}")
+        if kind == "raise" and len(reply) == 5:
+            raise candidate_exception(*reply[2:])
+        raise ChannelError(f"the candidate's process answered with {kind!r}")
+
+    def _receive(self, ended: str) -> list:
+        try:
+            message = self.channel.receive()
+        except (ValueError, TypeError, RecursionError, UnicodeDecodeError) as exc:
+            raise ChannelError(f"the candidate's process sent a malformed message: {exc}") from None
+        if message is None:
+            raise ChannelError(ended)
+        if type(message) is not list or not message:
+            raise ChannelError("the candidate's process sent a malformed message")
+        return message
+
+
+def candidate_exception(names, message, traceback) -> BaseException:
+    """The first built-in Exception type among the names the candidate gave, with its message."""
+    exc: BaseException | None = None
+    for name in names if type(names) is list else []:
+        kind = getattr(builtins, name, None) if type(name) is str else None
+        if isinstance(kind, type) and issubclass(kind, Exception) and kind not in (StopIteration, StopAsyncIteration):
+            try:
+                exc = kind(message)
+            except Exception:  # noqa: BLE001 - a type that wants other arguments
+                continue
+            break
+    if exc is None:
+        exc = CandidateError(f"{names[0] if names else 'an exception'}: {message}")
+    if type(traceback) is str and traceback:
+        exc.add_note(f"Raised in the candidate's process:\n{traceback.rstrip()}")
+    return exc
+
+
+def run_check(job: dict, candidate: Candidate) -> tuple[str, BaseException | None]:
+    """Run the check against the candidate's proxies, then the tests the check defines."""
+    namespace: dict = {"__name__": "check", "__builtins__": builtins}
+    try:
+        functions, values, modules = candidate.start()
+        for name, module in modules.items():
+            try:
+                namespace[name] = __import__(module, fromlist=["_"])  # the check's own copy
+            except ImportError:
+                pass
+        namespace.update(values)
+        namespace.update((name, candidate.proxy(name)) for name in functions)
         entry_point = job["entry_point"]
-        if entry_point and not callable(namespace.get(entry_point)):
+        if entry_point and entry_point not in functions:
             raise NameError(f"the candidate does not define the function {entry_point!r}")
         before = dict(namespace)
         exec(compile(job["check"], CHECK, "exec"), namespace)  # noqa: S102
@@ -72,56 +304,150 @@ def run(job: dict) -> tuple[str, BaseException | None]:
 
 
 def excerpt(exc: BaseException, sources: dict[str, str]) -> str:
-    """The traceback from the first candidate or check frame on (none of this harness), its tail."""
+    """The traceback of the candidate's or the check's lines only (no frame of this harness), its tail."""
     import linecache
     import traceback
 
     for filename, source in sources.items():
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename not in sources:
-        tb = tb.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    try:
+        report = traceback.TracebackException.from_exception(exc)
+        for each in _chain(report):
+            each.stack = traceback.StackSummary.from_list([f for f in each.stack if f.filename in sources])
+        text = "".join(report.format())
+    except MemoryError:
+        text = f"{type(exc).__name__} (no memory left to format the traceback)"
     return text if len(text) <= TRACEBACK_CHARS else "...\n" + text[-TRACEBACK_CHARS:]
 
 
-def init() -> None:
-    """As PID 1 of a namespace (`unshare --pid --fork`), run the job in a child and wait for it.
-
-    PID 1 ignores the signals it has no handler for, SIGXCPU and those it sends itself; and
-    this init, staying root, is the one process left for the host to reap after a kill.
-    """
-    child = os.fork()
-    if child == 0:
-        return
-    _, wait_status = os.waitpid(child, 0)
-    code = os.waitstatus_to_exitcode(wait_status)
-    os._exit(code if code >= 0 else 128 - code)  # like bwrap: 128 + the signal
+def _chain(report):
+    seen = []
+    while report is not None and report not in seen:
+        seen.append(report)
+        report = report.__cause__ or report.__context__
+    return seen
 
 
-def main() -> None:
-    job = marshal.loads(sys.stdin.buffer.read())
-    if os.getpid() == 1:
-        init()
-    me = os.getpid()
-    confine(job)
-    status, exc = run(job)
-    if os.getpid() != me:  # a process the candidate forked: only the harness reports
-        os._exit(1)
-    text = ""
-    if exc is not None:
+# --- the supervisor -------------------------------------------------------------------------
+
+
+def confirm_isolation(job: dict) -> str | None:
+    """What is wrong with the isolation, or None: each point the parent asked bwrap for, seen from inside."""
+    if not job["isolated"]:
+        return None
+    status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
+    problems = []
+    if os.getpid() != 1:
+        problems.append(f"not PID 1 of a namespace of its own (PID {os.getpid()})")
+    if status.get("Seccomp", "").strip() != "2":
+        problems.append(f"no seccomp filter (Seccomp: {status.get('Seccomp', '?').strip()})")
+    if status.get("NoNewPrivs", "").strip() != "1":
+        problems.append("no_new_privs is not set")
+    for capabilities in ("CapInh", "CapPrm", "CapEff", "CapAmb"):  # the bounding set matters not: no_new_privs
+        if int(status.get(capabilities, "0"), 16) & ~CAPABILITIES:
+            problems.append(f"capabilities beyond setuid, setgid and chown ({capabilities}: {status[capabilities]})")
+    if os.getuid() != 0:
+        problems.append(f"not root in the sandbox (uid {os.getuid()}): it cannot give each process a uid")
+    interfaces = [line.split(":")[0].strip() for line in open("/proc/self/net/dev").read().splitlines()[2:]]
+    if interfaces != ["lo"]:
+        problems.append(f"network interfaces other than loopback: {interfaces}")
+    if os.path.exists(job["host_marker"]):
+        problems.append(f"the host's {job['host_marker']} is visible")
+    return "; ".join(problems) or None
+
+
+def become(job: dict, uid: int | None, home: str, keep: tuple[int, ...]) -> None:
+    """Close every descriptor but `keep`, take the limits, the uid and a home (only root can switch)."""
+    null = os.open("/dev/null", os.O_RDONLY)  # the job has been read: the code's stdin is empty
+    os.dup2(null, 0)
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    mb = 1024 * 1024
+    limits = {
+        resource.RLIMIT_CPU: (job["cpu_seconds"], job["cpu_seconds"] + 1),  # SIGXCPU, then SIGKILL
+        resource.RLIMIT_AS: (job["memory_mb"] * mb,) * 2,
+        resource.RLIMIT_NPROC: (job["processes"],) * 2,
+        resource.RLIMIT_FSIZE: (job["file_size_mb"] * mb,) * 2,
+        resource.RLIMIT_NOFILE: (job["open_files"],) * 2,
+        resource.RLIMIT_CORE: (0, 0),
+    }
+    for which, soft_hard in limits.items():
+        resource.setrlimit(which, soft_hard)
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)  # real, effective and saved uid, and every capability gone: no way back
+    os.chdir(home)
+    os.environ.update(HOME=home, TMPDIR=home)
+
+
+def home(job: dict, name: str, uid: int | None) -> str:
+    path = os.path.join(job["workdir"], name)
+    os.mkdir(path, 0o700)
+    if uid is not None:
+        os.chown(path, uid, uid)
+    return path
+
+
+def supervise(job: dict) -> dict:
+    """Fork the candidate's and the check's processes, reap everything, report how the check ended."""
+    problem = confirm_isolation(job)
+    if problem:
+        return {"isolation": problem}
+    uids = job["uids"] or (None, None)
+    homes = home(job, "candidate", uids[0]), home(job, "check", uids[1])
+    to_candidate, to_check = os.pipe(), os.pipe()  # (read, write) each
+    report: dict = {"isolation": None, "check": None, "candidate": None}
+    candidate = os.fork()
+    if candidate == 0:
+        become(job, uids[0], homes[0], keep=(to_candidate[0], to_check[1]))
+        serve_candidate(job, Channel(to_candidate[0], to_check[1]))
+        os._exit(0)
+    os.close(to_candidate[0])
+    os.close(to_check[1])
+    check = os.fork()
+    if check == 0:
+        status_fd = job["status_fd"]
+        become(job, uids[1], homes[1], keep=(to_check[0], to_candidate[1], status_fd))
+        checked = run_check(job, Candidate(Channel(to_check[0], to_candidate[1])))
+        finish(job, status_fd, *checked)
+    for fd in (to_candidate[1], to_check[0], job["status_fd"]):
+        os.close(fd)
+    while report["check"] is None:
         try:
-            text = excerpt(exc, {CANDIDATE: job["candidate"], CHECK: job["check"]})
-        except MemoryError:
-            text = f"{type(exc).__name__} (no memory left to format the traceback)"
+            pid, wait_status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if pid == check:
+            report["check"] = wait_status
+        elif pid == candidate:
+            report["candidate"] = wait_status
+    return report
+
+
+def finish(job: dict, status_fd: int, status: str, exc: BaseException | None) -> None:
+    text = "" if exc is None else excerpt(exc, {CANDIDATE: job["candidate"], CHECK: job["check"]})
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):
         pass  # the output file is full or closed: the parent reports the output it has
-    os.write(job["status_fd"], f"{status}\n{text}".encode("utf-8", "replace"))
-    os._exit(0)  # threads the candidate left running do not keep the process alive
+    os.write(status_fd, f"{status}\n{text}".encode("utf-8", "replace"))
+    os._exit(0)  # threads the check left running do not keep the process alive
 
 
-if __name__ == "__main__":
+def main() -> None:
+    job = marshal.load(sys.stdin.buffer)  # after this program's own code, which the loader read
+    try:
+        report = supervise(job)
+    except Exception as exc:  # noqa: BLE001 - a fork that failed: the parent reports it
+        report = {"isolation": None, "check": None, "candidate": None, "failure": f"{type(exc).__name__}: {exc}"}
+    os.write(job["report_fd"], marshal.dumps(report))
+    os._exit(0)
+
+
+if __name__ == "__main__":  # the loader runs it as __main__
     main()
