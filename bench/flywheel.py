@@ -28,7 +28,7 @@ edits applied), unwanted proposals, lines left untouched.
 Needs Postgres, like the other benches, but no Celery worker and no Redis: the tasks the services
 send on commit go to an in-memory broker that nobody reads, and the bench calls the worker-side
 services itself. The database (default `redline_bench_flywheel`) and the directory of trained
-versions (var/flywheel-models) are made afresh for each writer and removed at the end unless
+versions (var/flywheel-models/<database>) are made afresh for each writer and removed at the end unless
 --keep (which keeps the last writer's).
 """
 
@@ -481,7 +481,9 @@ def probe_measure(
     return tally
 
 
-def retrain(admin, method: str, overrides: dict, held_out_percent: int, gate: bool, base_version=None) -> tuple:
+def retrain(
+    admin, method: str, overrides: dict, held_out_percent: int, gate: bool, base_version=None, finetune: str = "lora"
+) -> tuple:
     """A training run as the admin screen starts it (a snapshot of every decision so far, from
     the active version; with `gate`, "promote if better", which the product's promotion gate
     decides), executed here as the gpu-queue worker would. Returns the run, the new version, its
@@ -493,6 +495,7 @@ def retrain(admin, method: str, overrides: dict, held_out_percent: int, gate: bo
     run = training_run_start(
         user=admin,
         method=method,
+        finetune=finetune,
         settings_overrides=overrides,
         held_out_percent=held_out_percent,
         promote_if_better=gate,
@@ -565,7 +568,7 @@ def write_json(path: Path, config: dict, results: list[RoundResult], seconds: fl
     for r in results:
         row = asdict(r)
         row["tally"] = r.tally.as_dict()
-        for name in ("probe", "candidate_probe"):
+        for name in ("probe", "candidate_probe", "probe_best_of"):
             tally = getattr(r, name)
             row[name] = tally.as_dict() if tally else None
         rounds.append(row)
@@ -692,6 +695,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default: a new account of the same writer each round, so only retraining changes the proposals)",
     )
     parser.add_argument(
+        "--no-preference-model",
+        action="store_true",
+        help="with --memory: without the writer's preference model (REDLINE_PREFERENCE_MODEL=0), to compare",
+    )
+    parser.add_argument(
         "--best-of",
         type=int,
         default=1,
@@ -720,12 +728,15 @@ def configure_environment(args: argparse.Namespace, database_url: str) -> None:
     versions go, and an in-memory Celery broker (tasks sent on commit reach no worker)."""
     if args.model:
         os.environ["REDLINE_MODEL"] = args.model
-    os.environ["REDLINE_MODEL_DIR"] = str(MODEL_DIR)
+    # A directory per database, so that two runs on different databases keep apart.
+    os.environ["REDLINE_MODEL_DIR"] = str(MODEL_DIR / urlsplit(database_url).path.strip("/"))
     os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("REDLINE_LOG_LEVEL", "WARNING")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+    if args.no_preference_model:
+        os.environ["REDLINE_PREFERENCE_MODEL"] = "0"
 
 
 def check_trainable(model: str) -> None:
@@ -835,9 +846,10 @@ def fresh_database(database_url: str, keep: bool = False):
     from bench.common import database_create
     from inference.editor import editor_cache_clear
 
+    models = Path(os.environ["REDLINE_MODEL_DIR"])
     connections.close_all()
     database_drop(database_url)
-    shutil.rmtree(MODEL_DIR, ignore_errors=True)
+    shutil.rmtree(models, ignore_errors=True)
     database_create(database_url)
     call_command("migrate", verbosity=0)
     editor_cache_clear()  # the next writer's versions reuse the same adapter paths
@@ -847,7 +859,7 @@ def fresh_database(database_url: str, keep: bool = False):
         if not keep:
             connections.close_all()
             database_drop(database_url)
-            shutil.rmtree(MODEL_DIR, ignore_errors=True)
+            shutil.rmtree(models, ignore_errors=True)
 
 
 def run_rounds(
@@ -909,7 +921,7 @@ def run_rounds(
         # The last round measures the last promoted version; nothing would use a newer one.
         if k < len(batches) and not args.no_retrain:
             run, candidate, evaluation, seconds = retrain(
-                admin, args.method, overrides, args.held_out, gate=args.promote == "gate"
+                admin, args.method, overrides, args.held_out, gate=args.promote == "gate", finetune=args.finetune
             )
             result.train_s, result.run_id, result.evaluation = round(seconds, 1), run.pk, evaluation
             result.candidate_id, result.candidate, result.run_metrics = candidate.pk, short_name(candidate), run.metrics

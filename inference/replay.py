@@ -85,4 +85,6 @@ def replay_decisions(
         "rejected_repeat": round(hits_rejected / n_rejected, 4) if n_rejected else None,
         "coverage": round(known / proposed_total, 4) if proposed_total else None,
         "samples": samples,
+        # Per case with a final text, in order: what the gate compares row by row (a paired test).
+        "row_costs": [s.cost_left for s in scores],
     }

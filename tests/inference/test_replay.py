@@ -60,6 +60,9 @@ def test_replay_judges_the_revision_by_the_final_text_and_doing_nothing_fixes_no
     assert result["final_harmful_edits"] == 0 and result["samples"][0]["final"] == wanted[0].final
     silent = replay_decisions(editor, wanted, GenerationSettings(min_edit_gain=1e6))
     assert silent["final_edit_cost_reduction"] == 0.0 and silent["final_untouched_rate"] == 1.0
+    # Row by row, for the gate's paired comparison: nothing left where it helped, all of it where silent.
+    assert result["row_costs"] == [0] * len(cases)
+    assert sum(silent["row_costs"]) == silent["final_edit_cost_left"] > 0 and len(silent["row_costs"]) == len(cases)
     assert silent["final_edit_cost_left"] == result["final_edit_cost_before"] > 0
 
 

@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from webapp.training.services import promotion_gate
+from webapp.training.services import promotion_gate, sign_test_p
 
 ACTIVE = {
     "final_documents": 20,
@@ -17,8 +17,8 @@ ACTIVE = {
 }
 
 
-def evaluation(kind: str = "editor", **metrics):
-    return SimpleNamespace(version=SimpleNamespace(kind=kind), metrics=ACTIVE | metrics)
+def evaluation(kind: str = "editor", row_costs=(), **metrics):
+    return SimpleNamespace(version=SimpleNamespace(kind=kind), metrics=ACTIVE | metrics, row_costs=list(row_costs))
 
 
 def test_a_version_that_leaves_less_to_fix_without_harming_everyday_prose_is_promoted():
@@ -62,3 +62,25 @@ def test_a_coder_is_compared_on_preference_accuracy():
     better = promotion_gate(evaluation("coder", preference_accuracy=0.7), evaluation("coder"))
     assert better.promote and better.why == "preference accuracy 0.700 beats the active version's 0.500"
     assert not promotion_gate(evaluation("coder", preference_accuracy=0.4), evaluation("coder")).promote
+
+
+def test_a_lower_total_from_a_few_rows_is_not_enough():
+    active_rows = [3, 3, 2, 0, 0, 0, 0, 0, 1, 1]
+    # Two rows better, none worse: 2 characters less in total, but a coin could do that (p 0.25).
+    lucky = evaluation(final_edit_cost_left=58, row_costs=[2, 2, 2, 0, 0, 0, 0, 0, 1, 1])
+    decision = promotion_gate(lucky, evaluation(row_costs=active_rows))
+    assert not decision.promote and decision.why.startswith("fails rows with less to fix")
+    assert "2 held-out rows with less left to fix and 0 with more (sign test p 0.25)" in decision.why
+    # Seven rows better and one worse is past chance (p 0.04).
+    steady = promotion_gate(
+        evaluation(final_edit_cost_left=50, row_costs=[2, 2, 1, 0, 0, 1, 0, 0, 0, 0]),
+        evaluation(row_costs=[3, 3, 2, 1, 0, 0, 1, 1, 1, 0]),
+    )
+    assert steady.promote and steady.checks[1] == {"name": "rows with less to fix", "new": 7, "old": 1, "passed": True}
+
+
+def test_the_sign_test():
+    assert sign_test_p(0, 0) == 1.0
+    assert sign_test_p(2, 0) == 0.25
+    assert sign_test_p(6, 1) == 8 / 128
+    assert sign_test_p(1, 6) == 127 / 128

@@ -96,6 +96,10 @@ def test_a_run_trains_registers_evaluates_and_promotes_a_new_version(
     assert run.gate["promote"] == (model_version_active() == version)
     assert [c["name"] for c in run.gate["checks"]][0] == "edit cost left" and run.gate["why"] in run.log
     assert parent_eval.metrics["held_out_rows"] == evaluation.metrics["held_out_rows"]
+    # Row by row on the same held-out rows, for the gate's sign test.
+    assert len(evaluation.row_costs) == len(parent_eval.row_costs) == evaluation.metrics["final_documents"]
+    assert sum(evaluation.row_costs) == evaluation.metrics["final_edit_cost_left"]
+    assert [c["name"] for c in run.gate["checks"]][1] == "rows with less to fix"
     # The next round records the version that is active now.
     doc = DocumentFactory(owner=writer)
     with django_capture_on_commit_callbacks(execute=False):

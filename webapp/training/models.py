@@ -168,6 +168,9 @@ class Evaluation(models.Model):
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="evaluations")
     metrics = models.JSONField(default=dict)
     samples = models.JSONField(default=list, help_text="the version's revisions of the first held-out sentences")
+    row_costs = models.JSONField(
+        default=list, blank=True, help_text="per held-out writing row, in order: the edit cost left (the gate's pairs)"
+    )
     seconds = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,6 +11,7 @@ Preference accuracy and predicted acceptance are kept as diagnostics.
 """
 
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 GATE_HARM_TOLERANCE = 0.01
 GATE_UNTOUCHED_TOLERANCE = 0.01
 GATE_RECALL_TOLERANCE = 0.02
+# A lower total can come from two or three rows of a few dozen: the held-out rows the new version
+# leaves less to fix must outnumber those it leaves more, by a one-sided sign test at this level.
+GATE_SIGN_TEST_P = 0.1
 EDITOR_GATE_FIGURES = ("final_edit_cost_left", "everyday_harm", "everyday_untouched", "everyday_recall")
 # A coder has no final text to judge by yet: the first of these both versions have decides.
 CODER_COMPARISON_METRICS = ("preference_accuracy",)
@@ -53,6 +57,7 @@ def model_version_evaluate(*, version: ModelVersion, snapshot: DatasetSnapshot) 
     pairs = [row for row in (PreferenceRow(r.prompt, r.chosen, r.rejected) for r in rows) if row.is_pair]
     metrics: dict = {"held_out_rows": len(rows), "pairs": len(pairs)}
     samples: list = []
+    row_costs: list = []
     if version.kind == ModelVersion.Kind.REWARD:
         if pairs:
             metrics.update(_prefixed("reward", reward_accuracy(ref, pairs)))
@@ -77,13 +82,19 @@ def model_version_evaluate(*, version: ModelVersion, snapshot: DatasetSnapshot) 
         if cases:
             replay = replay_decisions(editor, cases, generation)
             samples = replay.pop("samples")
+            row_costs = replay.pop("row_costs")
             metrics.update(replay)
         if version.kind == ModelVersion.Kind.EDITOR:
             metrics.update(everyday_figures(editor, generation))
     evaluation, _ = Evaluation.objects.update_or_create(
         version=version,
         snapshot=snapshot,
-        defaults={"metrics": metrics, "samples": samples, "seconds": round(time.perf_counter() - started, 2)},
+        defaults={
+            "metrics": metrics,
+            "samples": samples,
+            "row_costs": row_costs,
+            "seconds": round(time.perf_counter() - started, 2),
+        },
     )
     return evaluation
 
@@ -130,13 +141,28 @@ def _check(name: str, new, old, passed: bool) -> dict:
     return {"name": name, "new": new, "old": old, "passed": passed}
 
 
+def sign_test_p(better: int, worse: int) -> float:
+    """One-sided sign test: the chance that `better` or more of better + worse rows would favour
+    the new version if each were a fair coin."""
+    n = better + worse
+    return sum(math.comb(n, k) for k in range(better, n + 1)) / 2**n if n else 1.0
+
+
+def _paired_rows(new: Evaluation, old: Evaluation) -> tuple[int, int] | None:
+    """(rows the new version leaves less to fix, rows it leaves more) on the same held-out rows."""
+    a, b = getattr(new, "row_costs", None) or [], getattr(old, "row_costs", None) or []
+    if not a or len(a) != len(b):
+        return None
+    return sum(x < y for x, y in zip(a, b)), sum(x > y for x, y in zip(a, b))
+
+
 def promotion_gate(new: Evaluation, old: Evaluation | None) -> GateDecision:
     """Whether the version of `new` may replace the active version of `old` (the same snapshot),
     with every check and a sentence saying why. An editor must leave its writers less to fix on
-    the held-out rows (strictly), may not harm more everyday sentences, leave fewer correct ones
-    alone or make fewer of their corrections beyond the tolerances, and may not propose nothing
-    at all; a coder must beat the active
-    version's preference accuracy."""
+    the held-out rows (strictly in total, and on more rows than it leaves more, by a sign test),
+    may not harm more everyday sentences, leave fewer correct ones alone or make fewer of their
+    corrections beyond the tolerances, and may not propose nothing at all; a coder must beat the
+    active version's preference accuracy."""
     if old is None:
         return GateDecision(False, "the active version has no evaluation on this snapshot to compare with")
     a, b = new.metrics, old.metrics
@@ -187,9 +213,16 @@ def promotion_gate(new: Evaluation, old: Evaluation | None) -> GateDecision:
             a["everyday_recall"] >= b["everyday_recall"] - GATE_RECALL_TOLERANCE,
         ),
     ]
+    paired = _paired_rows(new, old)
+    rows = ""
+    if paired is not None:
+        better, worse = paired
+        p = sign_test_p(better, worse)
+        checks.insert(1, _check("rows with less to fix", better, worse, p <= GATE_SIGN_TEST_P))
+        rows = f", {better} held-out rows with less left to fix and {worse} with more (sign test p {p:.2f})"
     cost = (
         f"edit cost left {a['final_edit_cost_left']} characters against the active version's "
-        f"{b['final_edit_cost_left']} (of {a.get('final_edit_cost_before')})"
+        f"{b['final_edit_cost_left']} (of {a.get('final_edit_cost_before')}){rows}"
     )
     everyday = (
         f"everyday harm {100 * a['everyday_harm']:.1f}% (active {100 * b['everyday_harm']:.1f}%), "
