@@ -11,6 +11,10 @@ probability that this writer accepts an edit; the round does not propose edits b
 (CIPHER infers a writer's latent preference from their edits; ReLoop2 corrects a model with an
 error memory before it is retrained).
 
+With `embed` (inference.memory.minilm_embed, the MiniLM encoder already shipped), the sentence's
+embedding joins the features, scaled by EMBEDDING_WEIGHT: what kind of sentence it is, for a
+writer whose taste differs between, say, code comments and e-mail.
+
 With fewer than MIN_DECISIONS decisions, or only accepts or only rejects, there is nothing to
 learn and the model holds nothing back.
 """
@@ -18,7 +22,7 @@ learn and the model holds nothing back.
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from inference.edit_kinds import classify_edit, document_word_counts
 
@@ -27,6 +31,9 @@ MIN_DECISIONS = 20
 # writers (bench/flywheel.py --memory): 0.3 holds back what they reject and keeps their fixes.
 THRESHOLD = 0.3  # the default of REDLINE_PREFERENCE_THRESHOLD
 REGULARISATION = 1.0  # sklearn's C: lower keeps the model nearer the writer's overall acceptance rate
+# The embedding's share against the one-hot features of the edit: unit vectors of 384 numbers,
+# so that a sentence's kind informs the guess without outweighing the edit's own kind.
+EMBEDDING_WEIGHT = 0.5
 _END_MARKS = ".!?;:,"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -66,16 +73,26 @@ def edit_features(sentence: str, start: int, end: int, after: str) -> dict[str, 
 class PreferenceModel:
     """P(this writer accepts an edit), from their past decisions."""
 
-    def __init__(self, vectorizer: Any = None, classifier: Any = None, decisions: int = 0, acceptance: float = 0.0):
+    def __init__(
+        self,
+        vectorizer: Any = None,
+        classifier: Any = None,
+        decisions: int = 0,
+        acceptance: float = 0.0,
+        embed: Callable[[list[str]], list[list[float]]] | None = None,
+    ):
         self.vectorizer, self.classifier = vectorizer, classifier
         self.decisions, self.acceptance = decisions, acceptance
+        self.embed = embed
 
     @property
     def trained(self) -> bool:
         return self.classifier is not None
 
     @classmethod
-    def fit(cls, decided: list[DecidedEdit]) -> "PreferenceModel":
+    def fit(
+        cls, decided: list[DecidedEdit], embed: Callable[[list[str]], list[list[float]]] | None = None
+    ) -> "PreferenceModel":
         accepted = sum(d.accepted for d in decided)
         acceptance = accepted / len(decided) if decided else 0.0
         if len(decided) < MIN_DECISIONS or accepted in (0, len(decided)):
@@ -85,15 +102,25 @@ class PreferenceModel:
 
         vectorizer = DictVectorizer()
         x = vectorizer.fit_transform([edit_features(d.sentence, d.start, d.end, d.after) for d in decided])
-        classifier = LogisticRegression(C=REGULARISATION, max_iter=1000)
-        classifier.fit(x, [d.accepted for d in decided])
-        return cls(vectorizer, classifier, len(decided), acceptance)
+        model = cls(vectorizer, None, len(decided), acceptance, embed)
+        x = model._with_embeddings(x, [d.sentence for d in decided])
+        model.classifier = LogisticRegression(C=REGULARISATION, max_iter=1000)
+        model.classifier.fit(x, [d.accepted for d in decided])
+        return model
+
+    def _with_embeddings(self, x: Any, sentences: list[str]) -> Any:
+        if self.embed is None:
+            return x
+        from scipy.sparse import csr_matrix, hstack
+
+        dense = csr_matrix([[EMBEDDING_WEIGHT * v for v in vector] for vector in self.embed(sentences)])
+        return hstack([x, dense], format="csr")
 
     def accept_probability(self, sentence: str, start: int, end: int, after: str) -> float | None:
         """None while the model is not trained."""
         if not self.trained:
             return None
-        x = self.vectorizer.transform([edit_features(sentence, start, end, after)])
+        x = self._with_embeddings(self.vectorizer.transform([edit_features(sentence, start, end, after)]), [sentence])
         return float(self.classifier.predict_proba(x)[0][list(self.classifier.classes_).index(True)])
 
     def keeps(self, sentence: str, start: int, end: int, after: str, threshold: float = THRESHOLD) -> bool:

@@ -180,6 +180,9 @@ REDLINE_GATE_EVERYDAY_SENTENCES = env_int("REDLINE_GATE_EVERYDAY_SENTENCES", 449
 # round is generated: edits they would accept with a lower probability than the threshold are not
 # proposed. REDLINE_PREFERENCE_MODEL=0 proposes them all.
 REDLINE_PREFERENCE_MODEL = env_bool("REDLINE_PREFERENCE_MODEL", True)
+# Whether the preference model also reads the sentence's MiniLM embedding (what kind of sentence it
+# is), besides the edit's own features.
+REDLINE_PREFERENCE_EMBEDDING = env_bool("REDLINE_PREFERENCE_EMBEDDING", True)
 REDLINE_PREFERENCE_THRESHOLD = float(os.environ.get("REDLINE_PREFERENCE_THRESHOLD", "0.3"))
 # The lexicon guard (inference/edit_kinds.py): no proposed edit writes a word that is not English
 # nor elsewhere in the document, and a grammar fix rewords a correct word only when the model is

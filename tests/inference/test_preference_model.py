@@ -67,3 +67,38 @@ def test_with_too_few_decisions_or_one_verdict_only_it_holds_nothing_back():
     for model in (few, one_sided):
         assert not model.trained and model.accept_probability("a b", 3, 3, ".") is None
         assert model.keeps("a b", 3, 3, ".")
+
+
+CODE_COMMENTS = [
+    "returns the parsed config dict or raises ValueError",
+    "the cache key is the hash of the request path",
+    "retry the socket connect up to three times",
+    "free the buffer before the thread exits",
+    "the iterator yields one row per database record",
+    "parse the header bytes into an int",
+]
+LETTERS = [
+    "thank you so much for the lovely flowers",
+    "i hope you and the kids are doing well",
+    "we would love to see you at the wedding",
+    "my mother sends her warmest wishes to you all",
+    "looking forward to our holiday in the summer",
+    "please give my love to your sister",
+]
+
+
+def test_with_the_sentence_embedding_it_tells_kinds_of_sentence_apart():
+    from inference.memory import minilm_embed
+
+    # Periods wanted in letters, never in code comments; the edit is the same, the sentence is not.
+    decided = [DecidedEdit(s, len(s), len(s), ".", accepted=False) for s in CODE_COMMENTS[:5]] * 3
+    decided += [DecidedEdit(s, len(s), len(s), ".", accepted=True) for s in LETTERS[:5]] * 3
+    plain, embedded = PreferenceModel.fit(decided), PreferenceModel.fit(decided, embed=minilm_embed)
+    comment, letter = CODE_COMMENTS[5], LETTERS[5]  # never decided on
+    p_comment = embedded.accept_probability(comment, len(comment), len(comment), ".")
+    p_letter = embedded.accept_probability(letter, len(letter), len(letter), ".")
+    assert p_letter > 0.5 > p_comment
+    # By the edit alone the two are the same guess.
+    assert plain.accept_probability(comment, len(comment), len(comment), ".") == plain.accept_probability(
+        letter, len(letter), len(letter), "."
+    )

@@ -225,6 +225,13 @@ def _writer_preference(past: list):
         for d in past
         if d.start >= 0
     ]
+    if settings.REDLINE_PREFERENCE_EMBEDDING:
+        from inference.memory import minilm_embed
+
+        try:
+            return PreferenceModel.fit(decided, embed=minilm_embed)
+        except Exception as exc:  # the encoder cannot load: the edit's own features still work
+            logger.warning("the preference model goes without sentence embeddings: %s", exc)
     return PreferenceModel.fit(decided)
 
 
