@@ -660,7 +660,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # them are in every snapshot) are not trained on again and again as the data grows.
     parser.add_argument("--steps", type=int, default=30, help="optimizer steps per run (-1: train for --epochs)")
     parser.add_argument("--epochs", type=float, default=3, help="passes over the snapshot when --steps is -1")
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    # Measured (SFT, LoRA r 16, 30 steps): 3e-3 left the bullets writer 33 characters to fix on the
+    # probe where the built-in editor left 9; 1e-3 and 5e-4 left 15, and 1e-3 cut the semicolons
+    # writer's 70 to 20.
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--beta", type=float, default=0.2, help="DPO beta")
     parser.add_argument("--loss-type", default="sigmoid", help="DPO loss: one of TRL's, or several joined by '+'")
     parser.add_argument("--lora-r", type=int, default=16)
