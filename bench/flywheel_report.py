@@ -12,7 +12,7 @@ The configurations:
   after each round, the product's promotion gate deciding;
 - sft: retraining alone (the probe proposed without any preference model), with a reward model
   trained on the same snapshots to measure best-of-n against greedy on the probe;
-- dpo: the same with DPO at the training form's defaults;
+- dpo: the same with DPO (sigmoid + sft: the DPO loss with the SFT loss on the chosen side);
 - preference / no-preference: no retraining, two rounds: the preference model alone against
   none.
 """
@@ -31,7 +31,7 @@ BEST_OF = 4
 CONFIGURATIONS = {
     "product": ["--memory"],
     "sft": ["--best-of", str(BEST_OF)],
-    "dpo": ["--method", "dpo"],
+    "dpo": ["--method", "dpo", "--loss-type", "sigmoid+sft"],
     "preference": ["--memory", "--no-retrain", "--rounds", "2"],
     "no-preference": ["--memory", "--no-retrain", "--rounds", "2", "--no-preference-model"],
 }
