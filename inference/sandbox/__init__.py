@@ -31,8 +31,9 @@ Threat model. The candidate is hostile (written to be ranked first, or worse).
   spend CPU and memory and processes up to the execution's limits, crash, or kill its own process:
   the check then fails or ends in "error" or "timeout". It cannot make another execution fail:
   each box (slot) has its own uids (RLIMIT_NPROC counts per uid) and its own cgroup.
-- It can see the check's process in /proc (its PID and command line, the harness) and write
-  to its own home and to nothing else.
+- It can see the check's process in /proc (its PID and command line, the harness), its box's
+  cgroup name in /proc/self/cgroup (redline-sandbox-n, as its uid tells n anyway), and write to its
+  own home and to nothing else.
 The check is model-written too, and so hostile as well: it runs in the check's process, so it can
 write any verdict for itself ("passed" included) and nothing more. A test that passes whatever the
 candidate does is a useless test, not an escape: it cannot change another check's verdict (each
@@ -73,26 +74,38 @@ memory and cpuacct, or v2 with memory, pids and cpu delegated): pids.max (proces
 of all processes together (memory_mb, swap included), and their CPU time, watched by the parent
 every 0.1 s and killed past cpu_seconds. Where no cgroup is writable, the per-execution limits
 are only these: processes per uid (RLIMIT_NPROC, per box), memory and CPU per process (so n
-processes may hold n times memory_mb and spend n times cpu_seconds until the wall-clock limit),
-and teardown after a kill does not wait for the namespace's last process.
+processes may hold n times memory_mb and spend n times cpu_seconds until the wall-clock limit);
+teardown still waits, for the end of the sandbox's PID 1, which the kernel lets end only after
+every other process of its PID namespace (in the weak mode, without a namespace, it does not wait
+for orphans).
 
 Boxes and teardown. An execution takes a free box, 0 to SLOTS - 1, with a lock file (flock) in
 /run/redline-sandbox: box n runs the candidate as uid 60000 + 2n and the check as 60001 + 2n,
-in the cgroup redline-sandbox-n. When the check's process ends (or at a limit), the namespace is
-killed; the call returns once the cgroup holds no process.
+in the cgroup redline-sandbox-n. The parent puts the supervisor (bwrap's child, whose host PID
+bwrap gives on --info-fd) into that cgroup while its interpreter starts, and the supervisor forks
+nothing until the parent says so on a pipe, then checks /proc/self/cgroup: every process that runs
+a line of the code starts in the cgroup (bwrap's own monitor process, which runs none, stays out;
+what the supervisor's start-up allocated or spent before the move is not counted). When the
+check's process ends (or at a limit), the namespace is killed; the call returns once the cgroup
+holds no process and the sandbox's PID 1 has ended.
 
-Output: stdout and stderr of both processes go to an unnamed temporary file, capped by
+Output: stdout and stderr of both processes go to an unnamed file in memory (memfd), capped by
 RLIMIT_FSIZE; the parent reads back at most output_bytes.
 
 Cost (bench/sandbox_overhead.py; the figures and where they go are in bench/README.md): on the
-development VM with both CPUs busy, 37.5 ms per check one at a time against 8.9 ms for a bare
-`python -I -S -c`, so 28.6 ms of isolation (26.9 ms of CPU time per check two at a time): over the
-15 ms aimed at. About 10 ms is bwrap and its namespaces, 5 ms the cgroup v1 migration, and the rest
-the supervisor, the two forks, the channel and the teardown.
+development VM with both CPUs busy (load average 6.1), 23.4 ms per check one at a time against
+7.1 ms for a bare `python -I -S -c`, so 16.3 ms of isolation (28.2 ms before the cgroup move was
+overlapped with the start-up, same run), of which 9.1 ms is CPU time (10.5 ms before): just over
+the 15 ms aimed at; the rest is waiting for the scheduler at each hand-over between processes.
+Two at a time, 19.8 ms per check (25.7 ms before), as cores / rate, which counts more than the
+CPU time where other work holds part of the CPUs. bwrap costs about 4 ms of CPU (exec, clone with the
+namespaces, the mounts), the harness's load 1 ms, the two forks (their copy-on-write faults) and
+the call over the channel 4 to 5 ms of wall time, the teardown 1.5 ms.
 """
 
 import fcntl
 import functools
+import json
 import marshal
 import math
 import os
@@ -261,6 +274,11 @@ class _TakenBox:
 
 
 @functools.cache
+def _null_separated(arguments: tuple[str, ...]) -> bytes:
+    return "".join(argument + "\0" for argument in arguments).encode()
+
+
+@functools.cache
 def _seccomp_filter() -> bytes:
     return filter_program()
 
@@ -282,11 +300,14 @@ def _execute(
         try:
             if not bwrap:
                 os.chmod(workdir, 0o711)  # the two processes reach their homes, and list nothing
+            go_read, go_write = os.pipe()  # the supervisor forks nothing before a byte comes down it
             with (
-                tempfile.TemporaryFile() as stdin,
-                tempfile.TemporaryFile() as output,
-                tempfile.TemporaryFile() as status,
-                tempfile.TemporaryFile() as report,
+                _memory_file("stdin") as stdin,
+                _memory_file("output") as output,
+                _memory_file("status") as status,
+                _memory_file("report") as report,
+                open(go_read, "rb", buffering=0),
+                open(go_write, "wb", buffering=0) as go,
             ):
                 job = {
                     "candidate": candidate_code,
@@ -298,6 +319,8 @@ def _execute(
                     "uids": box.uids,
                     "status_fd": status.fileno(),
                     "report_fd": report.fileno(),
+                    "go_fd": go_read,
+                    "cgroup": group.membership() if group is not None else None,
                     "cpu_seconds": max(1, math.ceil(limits.cpu_seconds)),
                     "memory_mb": limits.memory_mb,
                     "processes": limits.processes,
@@ -307,7 +330,8 @@ def _execute(
                 stdin.write(_HARNESS_CODE + marshal.dumps(job))
                 stdin.seek(0)
                 started = time.monotonic()
-                outcome = _run(bwrap, limits, group, stdin, output, (status.fileno(), report.fileno()), workdir)
+                fds = (status.fileno(), report.fileno(), go_read)
+                outcome = _run(bwrap, limits, group, stdin, output, fds, go, workdir)
                 duration = time.monotonic() - started
                 word, _, traceback = _read(status, STATUS_BYTES).partition("\n")
                 report.seek(0)
@@ -324,13 +348,20 @@ def _execute(
     return _judge(isolation, limits, outcome, supervisor, word, traceback, text, truncated, duration, oom, cpu_used)
 
 
-def _run(bwrap: bool, limits: Limits, group, stdin, output, fds: tuple[int, int], workdir: str) -> str:
+def _memory_file(name: str):
+    """An unnamed file in memory (memfd, not sealable): a quarter of the CPU of a file on the disk's
+    /tmp, whose journal records its creation and its end. RLIMIT_FSIZE caps writes to it alike."""
+    return open(os.memfd_create(f"redline-sandbox-{name}", os.MFD_CLOEXEC), "w+b")
+
+
+def _run(bwrap: bool, limits: Limits, group, stdin, output, fds: tuple[int, ...], go, workdir: str) -> str:
     """Start the sandbox, wait for it: "exited", "cpu" or "wall"; return once none of it runs."""
     pipes = [os.pipe(), os.pipe()] if bwrap else []  # bwrap's arguments, the seccomp filter
+    info = os.pipe() if bwrap else None  # bwrap writes the host PID of the sandbox's PID 1 to it
     if bwrap:
         # bwrap reads its options from the pipe before it forks (the command must be on its command line)
         command = ["bwrap", "--args", str(pipes[0][0]), f"{_INSIDE}/bin/python3", *_PYTHON_FLAGS, "-c", _LOADER]
-        pass_fds = (*fds, pipes[0][0], pipes[1][0])
+        pass_fds = (*fds, pipes[0][0], pipes[1][0], info[1])
     else:
         command = [_host_python(), *_PYTHON_FLAGS, "-c", _LOADER]
         pass_fds = fds
@@ -341,34 +372,98 @@ def _run(bwrap: bool, limits: Limits, group, stdin, output, fds: tuple[int, int]
             stdout=output,
             stderr=subprocess.STDOUT,
             pass_fds=pass_fds,
-            env=_environment(bwrap, workdir),
+            env=_environment(workdir),
             start_new_session=True,
         )
     finally:
         for read_end, _ in pipes:
             os.close(read_end)
+        if info is not None:
+            os.close(info[1])
     outcome = "exited"
+    supervisor = None  # (a pidfd, the PID) of the supervisor: the sandbox's PID 1
     try:
-        if group is not None:
-            group.add(proc.pid)  # bwrap waits for its arguments: nothing is forked yet
         if bwrap:
-            arguments = [*_bwrap_base(), "--seccomp", str(pipes[1][0]), *_bwrap_tail(limits)]
-            for (_, write_end), data in zip(pipes, ("\0".join(arguments) + "\0", _seccomp_filter())):
+            tail = ["--info-fd", str(info[1]), "--seccomp", str(pipes[1][0]), *_bwrap_tail(limits)]
+            arguments = _null_separated(tuple(_bwrap_base())) + "".join(f"{arg}\0" for arg in tail).encode()
+            for (_, write_end), data in zip(pipes, (arguments, _seccomp_filter())):
                 try:
-                    os.write(write_end, data.encode() if isinstance(data, str) else data)  # < a pipe's 64 KiB
+                    os.write(write_end, data)  # < a pipe's 64 KiB
                 except BrokenPipeError:
                     pass  # bwrap is gone: its output says why
                 finally:
                     os.close(write_end)
-        outcome = _wait(proc.pid, limits, group)
+            supervisor = _sandbox_init(info[0], proc.pid)
+        else:
+            supervisor = os.pidfd_open(proc.pid), proc.pid
+        if supervisor is not None and _join(group, *supervisor):
+            go.write(b"g")  # it waited for this before its first fork: all that runs code is counted
+            outcome = _wait(proc.pid, limits, group)
+        else:  # bwrap failed (its output says why), or the supervisor is gone: nothing ran
+            _kill(proc.pid, group, supervisor)
     finally:  # also when the worker is interrupted (a task's soft time limit)
+        if info is not None:
+            os.close(info[0])
         if outcome != "exited" or sys.exc_info()[0] is not None:
-            _kill(proc.pid, group)
+            _kill(proc.pid, group, supervisor)
         os.wait4(proc.pid, 0)
         proc.returncode = 0  # reaped: Popen must not wait for it again
         if group is not None:
             group.kill_all()  # returns once every process of the execution is gone
+        if supervisor is not None:
+            _reaped(supervisor[0])
     return outcome
+
+
+def _sandbox_init(info_fd: int, bwrap_pid: int) -> tuple[int, int] | None:
+    """A pidfd and the PID of the sandbox's PID 1 (bwrap's child) from bwrap's --info-fd; None if
+    bwrap failed."""
+    data = b""
+    while chunk := os.read(info_fd, 4096):  # bwrap writes it after its clone, then closes it
+        data += chunk
+    try:
+        pid = json.loads(data)["child-pid"]
+        pidfd = os.pidfd_open(pid)
+    except (ValueError, KeyError, TypeError, OSError):
+        return None  # bwrap exited before its clone: its output says why
+    # The pidfd holds the process: if it is still running once its parent is seen to be bwrap, it is
+    # bwrap's child (a PID is not reused before its process is reaped, and bwrap reaps it only at its end).
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            parent = int(stat.read().rpartition(b")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        parent = None
+    if parent != bwrap_pid or _exited(pidfd):
+        os.close(pidfd)
+        return None
+    return pidfd, pid
+
+
+def _join(group, pidfd: int, pid: int) -> bool:
+    """Put the supervisor into the box's cgroup while its interpreter starts (a cgroup v1 migration
+    waits for an RCU grace period, some ms); False if it is gone."""
+    if group is not None:
+        try:
+            group.add(pid)
+        except ProcessLookupError:
+            return False
+    return not _exited(pidfd)
+
+
+def _exited(pidfd: int, timeout_s: float = 0) -> bool:
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return bool(poller.poll(1000 * timeout_s))
+
+
+def _reaped(pidfd: int, wait_s: float = 5.0) -> None:
+    """Wait for the end of the sandbox's PID 1: the kernel ends it only after every other process of
+    its PID namespace is gone, so then none of the execution is left, with or without a cgroup."""
+    try:
+        if not _exited(pidfd, wait_s):
+            raise RuntimeError(f"the sandbox's PID 1 outlived SIGKILL for {wait_s:g} s")
+    finally:
+        os.close(pidfd)
 
 
 def _wait(pid: int, limits: Limits, group) -> str:
@@ -389,8 +484,13 @@ def _wait(pid: int, limits: Limits, group) -> str:
         os.close(pidfd)
 
 
-def _kill(pid: int, group) -> None:
-    """Kill the sandbox: every process in its cgroup, or bwrap, whose death kills the namespace."""
+def _kill(pid: int, group, supervisor: tuple[int, int] | None) -> None:
+    """Kill the sandbox: every process in its cgroup, its PID 1 (whose end kills the namespace), bwrap."""
+    if supervisor is not None:
+        try:
+            signal.pidfd_send_signal(supervisor[0], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     if group is not None:
         for member in group.pids():
             try:
@@ -482,11 +582,10 @@ def _signal_name(signum: int) -> str:
         return str(signum)
 
 
-def _environment(bwrap: bool, workdir: str) -> dict[str, str]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
-    if bwrap:
-        env["LD_LIBRARY_PATH"] = f"{_INSIDE}/lib"  # libpython, when the interpreter is a shared build
-    return env
+def _environment(workdir: str) -> dict[str, str]:
+    # bwrap adds LD_LIBRARY_PATH for the interpreter (--setenv): in bwrap's own environment it would
+    # send bwrap's dynamic loader looking for each of its libraries in a directory it does not have
+    return {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
 
 
 # --- bwrap's command line -------------------------------------------------------------------
@@ -531,6 +630,7 @@ def _bwrap_base() -> tuple[str, ...]:
     args += ["--die-with-parent", "--new-session", "--as-pid-1"]
     # bwrap run by root keeps all of root's capabilities unless told; the supervisor needs these three
     args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_CHOWN"]
+    args += ["--setenv", "LD_LIBRARY_PATH", f"{_INSIDE}/lib"]  # libpython, when the interpreter is a shared build
 
     binds: list[tuple[str, str]] = []  # (host path, sandbox path), read-only
     symlinks: list[tuple[str, str]] = []

@@ -3,10 +3,11 @@
 Each sandbox slot (a box, see inference.sandbox) has a cgroup of its own under the worker's:
 `redline-sandbox-<slot>` in the worker's pids, memory and cpuacct cgroups (cgroup v1), or in the
 worker's cgroup when it is cgroup v2 with the memory and pids controllers delegated to it.
-bwrap is put into it before it forks, so everything the execution starts is counted: the number
-of processes (pids.max), the memory of all of them together (memory.limit_in_bytes and
-memory.memsw.limit_in_bytes, or memory.max and memory.swap.max), and their CPU time
-(cpuacct.usage or cpu.stat), which the parent watches and kills on. `find()` returns None where
+The sandbox's PID 1 (the supervisor) is put into it before it forks anything, so every process
+that runs the execution's code starts in it and is counted: the number of processes (pids.max),
+the memory of all of them together (memory.limit_in_bytes and memory.memsw.limit_in_bytes, or
+memory.max and memory.swap.max), and their CPU time (cpuacct.usage or cpu.stat), which the parent
+watches and kills on. `find()` returns None where
 neither works (not root, no writable hierarchy): see inference.sandbox for what is enforced then.
 """
 
@@ -52,6 +53,10 @@ class Cgroup:
     def add(self, pid: int) -> None:
         for directory in set(self.dirs.values()):
             (directory / "cgroup.procs").write_text(str(pid))
+
+    def membership(self) -> tuple[str, tuple[str, ...]]:
+        """The slot's cgroup name and the controllers (as /proc/PID/cgroup names them) it is in."""
+        return self.dirs["pids"].name, V1_CONTROLLERS if self.version == 1 else ("",)
 
     def cpu_seconds(self) -> float:
         return (self._cpu_ns() - self._cpu_before) / 1e9

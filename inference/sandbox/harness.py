@@ -4,11 +4,13 @@ The parent (inference.sandbox) starts it under bwrap as PID 1 of a new PID names
 `python -I -S -B -u -c <a loader>`, with this file compiled and then the job, a marshal'ed
 dict, on stdin: the loader executes the first, this program reads the second. It uses
 the standard library only (no site-packages are visible in the sandbox) and imports little
-(not even json: `_json`'s C scanner, which needs no `re`), because its start-up is paid on every
-execution.
+(not even json: `_json`'s C scanner, which needs no `re`; not even os, whose import is 0.9 ms of
+`_collections_abc` and the like under -I -S: `posix`, the C module under it, is loaded already),
+because its start-up is paid on every execution.
 
 The supervisor (PID 1, root of the sandbox with CAP_SETUID, CAP_SETGID and CAP_CHOWN only)
-confirms the isolation it runs in, then forks:
+confirms the isolation it runs in, waits until the parent has put it into the box's cgroup (a
+byte on the go descriptor; its start-up overlaps the move) and confirms that too, then forks:
 - the candidate's process: it closes every descriptor but its two channel pipes, takes its
   limits and the box's candidate uid, runs the candidate module, sends the names it defined and
   then answers calls: a function name and arguments in, a return value or an exception out;
@@ -31,7 +33,7 @@ types from it: no object of the candidate's crosses.
 import _json
 import builtins
 import marshal
-import os
+import posix
 import resource
 import sys
 
@@ -127,14 +129,14 @@ class Channel:
     def send_raw(self, line: str) -> None:
         data = (line + "\n").encode("ascii")
         while data:
-            data = data[os.write(self.write_fd, data) :]
+            data = data[posix.write(self.write_fd, data) :]
 
     def receive(self):
         """The next message, or None at the end of the stream. Anything malformed raises ValueError."""
         while b"\n" not in self.buffer:
             if len(self.buffer) > self.limit:
                 raise ValueError(f"a message over {self.limit} bytes")
-            chunk = os.read(self.read_fd, 1 << 16)
+            chunk = posix.read(self.read_fd, 1 << 16)
             if not chunk:
                 return None
             self.buffer += chunk
@@ -157,7 +159,7 @@ def serve_candidate(job: dict, channel: Channel) -> None:
     for name, value in namespace.items():
         if name.startswith("__"):
             continue
-        if type(value) is type(os):
+        if type(value) is type(posix):
             modules[name] = value.__name__
         elif callable(value):
             functions.append(name)
@@ -337,8 +339,8 @@ def confirm_isolation(job: dict) -> str | None:
         return None
     status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
     problems = []
-    if os.getpid() != 1:
-        problems.append(f"not PID 1 of a namespace of its own (PID {os.getpid()})")
+    if posix.getpid() != 1:
+        problems.append(f"not PID 1 of a namespace of its own (PID {posix.getpid()})")
     if status.get("Seccomp", "").strip() != "2":
         problems.append(f"no seccomp filter (Seccomp: {status.get('Seccomp', '?').strip()})")
     if status.get("NoNewPrivs", "").strip() != "1":
@@ -346,25 +348,51 @@ def confirm_isolation(job: dict) -> str | None:
     for capabilities in ("CapInh", "CapPrm", "CapEff", "CapAmb"):  # the bounding set matters not: no_new_privs
         if int(status.get(capabilities, "0"), 16) & ~CAPABILITIES:
             problems.append(f"capabilities beyond setuid, setgid and chown ({capabilities}: {status[capabilities]})")
-    if os.getuid() != 0:
-        problems.append(f"not root in the sandbox (uid {os.getuid()}): it cannot give each process a uid")
+    if posix.getuid() != 0:
+        problems.append(f"not root in the sandbox (uid {posix.getuid()}): it cannot give each process a uid")
     interfaces = [line.split(":")[0].strip() for line in open("/proc/self/net/dev").read().splitlines()[2:]]
     if interfaces != ["lo"]:
         problems.append(f"network interfaces other than loopback: {interfaces}")
-    if os.path.exists(job["host_marker"]):
+    if _exists(job["host_marker"]):
         problems.append(f"the host's {job['host_marker']} is visible")
     return "; ".join(problems) or None
 
 
+def released(job: dict) -> str | None:
+    """Wait until the parent has put this process into the box's cgroup (it starts there, so
+    nothing is forked before), then confirm it from inside; what is wrong, or None."""
+    go_fd = job["go_fd"]
+    word = posix.read(go_fd, 1)
+    posix.close(go_fd)
+    if word != b"g":
+        return "the parent did not release the sandbox"
+    if not job["cgroup"]:
+        return None
+    name, controllers = job["cgroup"]
+    for line in open("/proc/self/cgroup").read().splitlines():
+        _, names, path = line.split(":", 2)
+        if set(names.split(",") if names else [""]) & set(controllers) and not path.endswith("/" + name):
+            return f"not in the box's cgroup {name} ({line})"
+    return None
+
+
+def _exists(path: str) -> bool:
+    try:
+        posix.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def become(job: dict, uid: int | None, home: str, keep: tuple[int, ...]) -> None:
     """Close every descriptor but `keep`, take the limits, the uid and a home (only root can switch)."""
-    null = os.open("/dev/null", os.O_RDONLY)  # the job has been read: the code's stdin is empty
-    os.dup2(null, 0)
+    null = posix.open("/dev/null", posix.O_RDONLY)  # the job has been read: the code's stdin is empty
+    posix.dup2(null, 0)
     low = 3
     for fd in sorted(keep):
-        os.closerange(low, fd)
+        posix.closerange(low, fd)
         low = fd + 1
-    os.closerange(low, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    posix.closerange(low, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     mb = 1024 * 1024
     limits = {
         resource.RLIMIT_CPU: (job["cpu_seconds"], job["cpu_seconds"] + 1),  # SIGXCPU, then SIGKILL
@@ -377,18 +405,20 @@ def become(job: dict, uid: int | None, home: str, keep: tuple[int, ...]) -> None
     for which, soft_hard in limits.items():
         resource.setrlimit(which, soft_hard)
     if uid is not None:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)  # real, effective and saved uid, and every capability gone: no way back
-    os.chdir(home)
-    os.environ.update(HOME=home, TMPDIR=home)
+        posix.setgroups([])
+        posix.setgid(uid)
+        posix.setuid(uid)  # real, effective and saved uid, and every capability gone: no way back
+    posix.chdir(home)
+    for name in ("HOME", "TMPDIR"):  # what os.environ.update does; os.environ reads posix.environ
+        posix.environ[name.encode()] = home.encode()
+        posix.putenv(name, home)
 
 
 def home(job: dict, name: str, uid: int | None) -> str:
-    path = os.path.join(job["workdir"], name)
-    os.mkdir(path, 0o700)
+    path = f"{job['workdir'].rstrip('/')}/{name}"
+    posix.mkdir(path, 0o700)
     if uid is not None:
-        os.chown(path, uid, uid)
+        posix.chown(path, uid, uid)
     return path
 
 
@@ -399,26 +429,29 @@ def supervise(job: dict) -> dict:
         return {"isolation": problem}
     uids = job["uids"] or (None, None)
     homes = home(job, "candidate", uids[0]), home(job, "check", uids[1])
-    to_candidate, to_check = os.pipe(), os.pipe()  # (read, write) each
+    to_candidate, to_check = posix.pipe(), posix.pipe()  # (read, write) each
     report: dict = {"isolation": None, "check": None, "candidate": None}
-    candidate = os.fork()
+    problem = released(job)
+    if problem:
+        return {"isolation": problem}
+    candidate = posix.fork()
     if candidate == 0:
         become(job, uids[0], homes[0], keep=(to_candidate[0], to_check[1]))
         serve_candidate(job, Channel(to_candidate[0], to_check[1]))
-        os._exit(0)
-    os.close(to_candidate[0])
-    os.close(to_check[1])
-    check = os.fork()
+        posix._exit(0)
+    posix.close(to_candidate[0])
+    posix.close(to_check[1])
+    check = posix.fork()
     if check == 0:
         status_fd = job["status_fd"]
         become(job, uids[1], homes[1], keep=(to_check[0], to_candidate[1], status_fd))
         checked = run_check(job, Candidate(Channel(to_check[0], to_candidate[1])))
         finish(job, status_fd, *checked)
     for fd in (to_candidate[1], to_check[0], job["status_fd"]):
-        os.close(fd)
+        posix.close(fd)
     while report["check"] is None:
         try:
-            pid, wait_status = os.waitpid(-1, 0)
+            pid, wait_status = posix.waitpid(-1, 0)
         except ChildProcessError:
             break
         if pid == check:
@@ -435,8 +468,8 @@ def finish(job: dict, status_fd: int, status: str, exc: BaseException | None) ->
         sys.stderr.flush()
     except (OSError, ValueError):
         pass  # the output file is full or closed: the parent reports the output it has
-    os.write(status_fd, f"{status}\n{text}".encode("utf-8", "replace"))
-    os._exit(0)  # threads the check left running do not keep the process alive
+    posix.write(status_fd, f"{status}\n{text}".encode("utf-8", "replace"))
+    posix._exit(0)  # threads the check left running do not keep the process alive
 
 
 def main() -> None:
@@ -445,8 +478,8 @@ def main() -> None:
         report = supervise(job)
     except Exception as exc:  # noqa: BLE001 - a fork that failed: the parent reports it
         report = {"isolation": None, "check": None, "candidate": None, "failure": f"{type(exc).__name__}: {exc}"}
-    os.write(job["report_fd"], marshal.dumps(report))
-    os._exit(0)
+    posix.write(job["report_fd"], marshal.dumps(report))
+    posix._exit(0)
 
 
 if __name__ == "__main__":  # the loader runs it as __main__

@@ -67,8 +67,13 @@ FORGERIES = {
         "assert add(1, 2) == 3",
     ),
     "replace-builtins-exec": ("import builtins\nbuiltins.exec = lambda *args, **kwargs: None\n", "failed", "add(1, 2)"),
-    "replace-os-write": (
+    "replace-os-write": (  # the harness writes with posix.write: the check hears the real answers
         "import os\nreal = os.write\nos.write = lambda fd, data: real(fd, b'passed\\n')\n",
+        "failed",
+        "assert add(1, 2) == 3",
+    ),
+    "replace-posix-write": (
+        "import posix\nreal = posix.write\nposix.write = lambda fd, data: real(fd, b'passed\\n')\n",
         "error",
         "the candidate's process sent a malformed message",
     ),
@@ -277,6 +282,23 @@ def test_the_cpu_time_of_children_counts():
     result = run_check("", check, Limits(cpu_seconds=1, wall_seconds=10, memory_mb=256, open_files=62))
     assert result.status == "timeout" and "CPU time limit of 1 s" in result.traceback, result
     assert result.duration_s < 5
+
+
+def test_the_candidate_and_the_check_start_inside_the_box_cgroup():
+    group = sandbox._cgroup(0)
+    if group is None:
+        pytest.skip("no writable cgroup here")
+    candidate = "CGROUP = open('/proc/self/cgroup').read()\n" + ADD  # read before any line of the check
+    check = (
+        "import re\n"
+        "for text in (CGROUP, open('/proc/self/cgroup').read()):\n"
+        "    for line in text.splitlines():\n"
+        "        _, names, path = line.split(':', 2)\n"
+        f"        if {set(group.membership()[1])!r} & set(names.split(',')):\n"
+        "            assert re.fullmatch(r'.*/redline-sandbox-[0-9]+', path), line\n"
+    )
+    result = run_check(candidate, check, LIMITS)
+    assert result.status == "passed", result
 
 
 def test_nothing_of_an_execution_outlives_the_call():
