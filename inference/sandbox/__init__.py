@@ -93,14 +93,13 @@ Output: stdout and stderr of both processes go to an unnamed file in memory (mem
 RLIMIT_FSIZE; the parent reads back at most output_bytes.
 
 Cost (bench/sandbox_overhead.py; the figures and where they go are in bench/README.md): on the
-development VM with both CPUs busy (load average 6.1), 23.4 ms per check one at a time against
-7.1 ms for a bare `python -I -S -c`, so 16.3 ms of isolation (28.2 ms before the cgroup move was
-overlapped with the start-up, same run), of which 9.1 ms is CPU time (10.5 ms before): just over
-the 15 ms aimed at; the rest is waiting for the scheduler at each hand-over between processes.
-Two at a time, 19.8 ms per check (25.7 ms before), as cores / rate, which counts more than the
-CPU time where other work holds part of the CPUs. bwrap costs about 4 ms of CPU (exec, clone with the
-namespaces, the mounts), the harness's load 1 ms, the two forks (their copy-on-write faults) and
-the call over the channel 4 to 5 ms of wall time, the teardown 1.5 ms.
+idle development VM (2 CPUs, load average 0.1), 17.7 ms per check one at a time against 7.1 ms
+for a bare `python -I -S -c`: 10.6 ms of isolation (9.3 ms of it CPU time), and 11.8 ms two at a
+time, within the 15 ms aimed at (a bare `python -c` with site-packages takes 18.6 ms). With both
+CPUs busy with other work (load average 6.1) the isolation took 16.3 ms one at a time, mostly
+waiting for the scheduler at each hand-over between processes. bwrap costs about 4 ms of CPU
+(exec, clone with the namespaces, the mounts), the harness's load 1 ms, the two forks (their
+copy-on-write faults) and the call over the channel 4 to 5 ms of wall time, the teardown 1.5 ms.
 """
 
 import fcntl
