@@ -23,7 +23,14 @@ version to compare them: acceptance, edit cost left (characters still to fix wit
 edits applied), unwanted proposals, lines left untouched.
 
     .venv/bin/python bench/flywheel.py                      # the built-in editor, four writers
+    .venv/bin/python bench/flywheel.py --memory             # the product as it is (one writer account)
+    .venv/bin/python bench/flywheel.py --best-of 4          # and a reward model's best-of-4 on the probe
     .venv/bin/python bench/flywheel.py --writers bullets --method dpo --sentences 240 --probe 200
+
+With --memory one writer account goes through every round, and the probe is proposed through that
+writer's preference model as it stands when the round starts; without it each round has a new
+account (its preference model learns within the round only) and the probe gets every edit.
+bench/flywheel_report.py runs the configurations the README reports.
 
 Needs Postgres, like the other benches, but no Celery worker and no Redis: the tasks the services
 send on commit go to an in-memory broker that nobody reads, and the bench calls the worker-side
