@@ -31,6 +31,18 @@ Threat model. The candidate is hostile (written to be ranked first, or worse).
   spend CPU and memory and processes up to the execution's limits, crash, or kill its own process:
   the check then fails or ends in "error" or "timeout". It cannot make another execution fail:
   each box (slot) has its own uids (RLIMIT_NPROC counts per uid) and its own cgroup.
+- It cannot shadow what the check's names mean: a proxy (or a copy of a plain value, or the check's
+  own import of a module) goes into the check's globals only under a name that is an identifier,
+  no keyword, does not start with "_" and is not a builtin's (`dir(builtins)` in the check's
+  process), decided there, since a raw "ready" message can announce any name. A candidate-defined
+  `abs`, `len` or `range` stays the candidate's own; the check's `abs` is the builtin. A HumanEval
+  check(candidate) is still given the entry point, whatever its name.
+- It cannot read the check: the check's text travels in a descriptor of its own that neither the
+  parent's job (on the supervisor's stdin) nor anything the supervisor reads before its forks
+  holds, and that the candidate's process closes before its first line; only the check's process
+  reads it, after both forks. The candidate's memory (its objects, its frames, raw through ctypes
+  or /proc/self/mem) never held a byte of it. Nor can it read or rewrite what the check prints:
+  see Output.
 - It can see the check's process in /proc (its PID and command line, the harness), its box's
   cgroup name in /proc/self/cgroup (redline-sandbox-n, as its uid tells n anyway), and write to its
   own home and to nothing else.
@@ -89,8 +101,11 @@ what the supervisor's start-up allocated or spent before the move is not counted
 check's process ends (or at a limit), the namespace is killed; the call returns once the cgroup
 holds no process and the sandbox's PID 1 has ended.
 
-Output: stdout and stderr of both processes go to an unnamed file in memory (memfd), capped by
-RLIMIT_FSIZE; the parent reads back at most output_bytes.
+Output: stdout and stderr of each process go to an unnamed file in memory (memfd) of its own,
+capped by RLIMIT_FSIZE, the check's shared with the supervisor and bwrap only: the candidate's
+process holds no descriptor of the check's output, so it can neither read what the check printed
+nor rewrite it. The parent reads back at most output_bytes: the check's output first, then, when
+the candidate printed anything, the candidate's in what is left, each under a label.
 
 Cost (bench/sandbox_overhead.py; the figures and where they go are in bench/README.md): on the
 idle development VM (2 CPUs, load average 0.1), 17.7 ms per check one at a time against 7.1 ms
@@ -128,6 +143,7 @@ SLOTS = 32
 LOCK_DIR = Path("/run/redline-sandbox")
 RESULTS = ("passed", "failed", "error")
 STATUS_BYTES = 16384
+CHECK_LABEL, CANDIDATE_LABEL = "[the check's output]", "[the candidate's output]"
 CPU_POLL_S = 0.1
 # The harness goes in compiled, on stdin before the job: compiling its text costs about 5 ms a start.
 _HARNESS_CODE = marshal.dumps(compile(Path(__file__).with_name("harness.py").read_text(), "harness.py", "exec"))
@@ -159,7 +175,7 @@ class Execution:
     status: str  # "passed" | "failed" | "error" | "timeout"
     exit_code: int | None  # of the check's process
     signal: int | None  # that killed the check's process
-    output: str  # stdout and stderr, the first output_bytes, marked when truncated
+    output: str  # the check's stdout and stderr, then the candidate's (labelled), output_bytes in all
     traceback: str  # the last traceback from the candidate or check lines on ("" when passed)
     duration_s: float
     truncated: bool
@@ -302,7 +318,9 @@ def _execute(
             go_read, go_write = os.pipe()  # the supervisor forks nothing before a byte comes down it
             with (
                 _memory_file("stdin") as stdin,
-                _memory_file("output") as output,
+                _memory_file("output") as output,  # the check's (and the supervisor's and bwrap's)
+                _memory_file("candidate-output") as candidate_output,
+                _memory_file("check") as check,  # its text: never in the job, which the candidate inherits
                 _memory_file("status") as status,
                 _memory_file("report") as report,
                 open(go_read, "rb", buffering=0),
@@ -310,7 +328,6 @@ def _execute(
             ):
                 job = {
                     "candidate": candidate_code,
-                    "check": check_code,
                     "entry_point": entry_point,
                     "workdir": workdir,
                     "isolated": bwrap,
@@ -318,6 +335,8 @@ def _execute(
                     "uids": box.uids,
                     "status_fd": status.fileno(),
                     "report_fd": report.fileno(),
+                    "check_fd": check.fileno(),
+                    "candidate_output_fd": candidate_output.fileno(),
                     "go_fd": go_read,
                     "cgroup": group.membership() if group is not None else None,
                     "cpu_seconds": max(1, math.ceil(limits.cpu_seconds)),
@@ -328,14 +347,16 @@ def _execute(
                 }
                 stdin.write(_HARNESS_CODE + marshal.dumps(job))
                 stdin.seek(0)
+                check.write(check_code.encode("utf-8", "surrogatepass"))
+                check.seek(0)
                 started = time.monotonic()
-                fds = (status.fileno(), report.fileno(), go_read)
+                fds = (status.fileno(), report.fileno(), go_read, check.fileno(), candidate_output.fileno())
                 outcome = _run(bwrap, limits, group, stdin, output, fds, go, workdir)
                 duration = time.monotonic() - started
                 word, _, traceback = _read(status, STATUS_BYTES).partition("\n")
                 report.seek(0)
                 raw_report = report.read()
-                text, truncated = _output(output, limits.output_bytes)
+                text, truncated = _outputs(output, candidate_output, limits.output_bytes)
         finally:
             if not bwrap:
                 shutil.rmtree(workdir, ignore_errors=True)
@@ -568,10 +589,21 @@ def _read(file, limit: int) -> str:
 
 def _output(file, limit: int) -> tuple[str, bool]:
     size = os.fstat(file.fileno()).st_size
-    text = _read(file, limit)
+    text = _read(file, limit) if limit else ""
     if size <= limit:
         return text, False
     return f"{text}\n[output truncated: the first {limit} of {size} bytes]", True
+
+
+def _outputs(check_file, candidate_file, limit: int) -> tuple[str, bool]:
+    """The check's output, then the candidate's, labelled when the candidate printed anything; the
+    check's comes first and takes what it needs of the limit, the candidate's what is left."""
+    text, truncated = _output(check_file, limit)
+    if not os.fstat(candidate_file.fileno()).st_size:
+        return text, truncated
+    left = max(0, limit - len(text.encode("utf-8", "replace")))
+    candidate, candidate_truncated = _output(candidate_file, left)
+    return f"{CHECK_LABEL}\n{text}\n{CANDIDATE_LABEL}\n{candidate}", truncated or candidate_truncated
 
 
 def _signal_name(signum: int) -> str:

@@ -2,7 +2,9 @@
 
 The parent (inference.sandbox) starts it under bwrap as PID 1 of a new PID namespace,
 `python -I -S -B -u -c <a loader>`, with this file compiled and then the job, a marshal'ed
-dict, on stdin: the loader executes the first, this program reads the second. It uses
+dict, on stdin: the loader executes the first, this program reads the second. The job holds no
+text of the check's: that is in a descriptor of its own (check_fd), which only the check's process
+reads, after both forks, so that no memory the candidate's process inherits ever held it. It uses
 the standard library only (no site-packages are visible in the sandbox) and imports little
 (not even json: `_json`'s C scanner, which needs no `re`; not even os, whose import is 0.9 ms of
 `_collections_abc` and the like under -I -S: `posix`, the C module under it, is loaded already),
@@ -11,13 +13,16 @@ because its start-up is paid on every execution.
 The supervisor (PID 1, root of the sandbox with CAP_SETUID, CAP_SETGID and CAP_CHOWN only)
 confirms the isolation it runs in, waits until the parent has put it into the box's cgroup (a
 byte on the go descriptor; its start-up overlaps the move) and confirms that too, then forks:
-- the candidate's process: it closes every descriptor but its two channel pipes, takes its
-  limits and the box's candidate uid, runs the candidate module, sends the names it defined and
-  then answers calls: a function name and arguments in, a return value or an exception out;
-- the check's process: the box's other uid, the channel's other ends and the status descriptor.
-  Its namespace holds a proxy for each of the candidate's functions (a call over the channel) and
-  copies of its plain-data globals; it runs the check and writes the verdict, one word on the
-  first line ("passed", "failed", "error") and the traceback after it, to the status descriptor.
+- the candidate's process: it makes its own output file its stdout and stderr, closes every
+  descriptor but its two channel pipes (the check's text and output among them), takes its limits
+  and the box's candidate uid, runs the candidate module, sends the names it defined and then
+  answers calls: a function name and arguments in, a return value or an exception out;
+- the check's process: the box's other uid, the channel's other ends, the status descriptor and
+  the check's text, which it reads then. Its namespace holds a proxy for each of the candidate's
+  functions (a call over the channel) and copies of its plain-data globals, each only under a name
+  that is an identifier, no keyword, no builtin's and does not start with "_" (`global_names`);
+  it runs the check and writes the verdict, one word on the first line ("passed", "failed",
+  "error") and the traceback after it, to the status descriptor.
 The supervisor reaps every process (orphans are reparented to it), and when the check's process
 has exited it writes its report (whether the isolation was confirmed, and the real wait status
 of the check's and, if it has ended, the candidate's process) to the report descriptor, which
@@ -209,8 +214,8 @@ class Candidate:
         if message[0] != "ready" or len(message) != 4 or [type(part) for part in message[1:]] != [list, dict, dict]:
             raise ChannelError("the candidate's process did not announce its functions")
         functions, values, modules = message[1:]
-        if not all(type(name) is str and name.isidentifier() for name in [*functions, *values, *modules]):
-            raise ChannelError("the candidate's process announced a name that is not an identifier")
+        if not all(type(name) is str for name in [*functions, *values, *modules]):
+            raise ChannelError("the candidate's process announced a name that is not a string")
         return [functions, values, {k: v for k, v in modules.items() if type(v) is str}]
 
     def proxy(self, name: str):
@@ -271,18 +276,33 @@ def candidate_exception(names, message, traceback) -> BaseException:
     return exc
 
 
+def global_names(announced) -> list[str]:
+    """The announced names the check's globals may take: identifiers that are no keyword, do not
+    start with "_" and name no builtin of this process. The candidate's announcement is untrusted
+    (a raw "ready" message can name anything): a candidate-defined `abs` or `len` must not replace
+    the builtin a check relies on, nor a `__name__` the check's own."""
+    import keyword
+
+    taken = set(dir(builtins))
+    return [
+        name
+        for name in announced
+        if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_") and name not in taken
+    ]
+
+
 def run_check(job: dict, candidate: Candidate) -> tuple[str, BaseException | None]:
     """Run the check against the candidate's proxies, then the tests the check defines."""
     namespace: dict = {"__name__": "check", "__builtins__": builtins}
     try:
         functions, values, modules = candidate.start()
-        for name, module in modules.items():
+        for name in global_names(modules):
             try:
-                namespace[name] = __import__(module, fromlist=["_"])  # the check's own copy
+                namespace[name] = __import__(modules[name], fromlist=["_"])  # the check's own copy
             except ImportError:
                 pass
-        namespace.update(values)
-        namespace.update((name, candidate.proxy(name)) for name in functions)
+        namespace.update((name, values[name]) for name in global_names(values))
+        namespace.update((name, candidate.proxy(name)) for name in global_names(functions))
         entry_point = job["entry_point"]
         if entry_point and entry_point not in functions:
             raise NameError(f"the candidate does not define the function {entry_point!r}")
@@ -295,7 +315,7 @@ def run_check(job: dict, candidate: Candidate) -> tuple[str, BaseException | Non
         if "check" in defined:  # HumanEval style: def check(candidate): assert ...
             if not entry_point:
                 raise TypeError("the check defines check(candidate): give the entry_point it is called with")
-            namespace["check"](namespace[entry_point])
+            namespace["check"](candidate.proxy(entry_point))  # even where its name is refused as a global
     except AssertionError as exc:
         return "failed", exc
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: the check did not run to the end
@@ -384,10 +404,15 @@ def _exists(path: str) -> bool:
     return True
 
 
-def become(job: dict, uid: int | None, home: str, keep: tuple[int, ...]) -> None:
-    """Close every descriptor but `keep`, take the limits, the uid and a home (only root can switch)."""
+def become(job: dict, uid: int | None, home: str, keep: tuple[int, ...], output: int | None = None) -> None:
+    """Close every descriptor but `keep`, take the limits, the uid and a home (only root can switch).
+    With `output`, that descriptor becomes stdout and stderr: the candidate's process then holds
+    none of the check's output."""
     null = posix.open("/dev/null", posix.O_RDONLY)  # the job has been read: the code's stdin is empty
     posix.dup2(null, 0)
+    if output is not None:
+        posix.dup2(output, 1)
+        posix.dup2(output, 2)
     low = 3
     for fd in sorted(keep):
         posix.closerange(low, fd)
@@ -435,19 +460,21 @@ def supervise(job: dict) -> dict:
     if problem:
         return {"isolation": problem}
     candidate = posix.fork()
-    if candidate == 0:
-        become(job, uids[0], homes[0], keep=(to_candidate[0], to_check[1]))
+    if candidate == 0:  # the check's descriptor is closed before a line of the candidate runs
+        become(job, uids[0], homes[0], keep=(to_candidate[0], to_check[1]), output=job["candidate_output_fd"])
         serve_candidate(job, Channel(to_candidate[0], to_check[1]))
         posix._exit(0)
-    posix.close(to_candidate[0])
-    posix.close(to_check[1])
+    for fd in (to_candidate[0], to_check[1], job["candidate_output_fd"]):
+        posix.close(fd)
     check = posix.fork()
     if check == 0:
-        status_fd = job["status_fd"]
-        become(job, uids[1], homes[1], keep=(to_check[0], to_candidate[1], status_fd))
+        status_fd, check_fd = job["status_fd"], job["check_fd"]
+        become(job, uids[1], homes[1], keep=(to_check[0], to_candidate[1], status_fd, check_fd))
+        job["check"] = read_all(check_fd).decode("utf-8", "surrogatepass")  # only here, after the forks
+        posix.close(check_fd)
         checked = run_check(job, Candidate(Channel(to_check[0], to_candidate[1])))
         finish(job, status_fd, *checked)
-    for fd in (to_candidate[1], to_check[0], job["status_fd"]):
+    for fd in (to_candidate[1], to_check[0], job["status_fd"], job["check_fd"]):
         posix.close(fd)
     while report["check"] is None:
         try:
@@ -459,6 +486,13 @@ def supervise(job: dict) -> dict:
         elif pid == candidate:
             report["candidate"] = wait_status
     return report
+
+
+def read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := posix.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def finish(job: dict, status_fd: int, status: str, exc: BaseException | None) -> None:

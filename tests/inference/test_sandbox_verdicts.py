@@ -143,6 +143,136 @@ def test_tricks_in_its_own_process_do_not_stop_a_correct_candidate_from_passing(
         assert [r.status for r in run_checks(candidate, checks, LIMITS)] == ["passed", "passed"]
 
 
+# --- what the check's names mean -------------------------------------------------------------
+
+# A raw "ready" message: the candidate's process answers for itself, naming what its own loop skips.
+RAW_READY = (
+    "import os, sys\n"
+    "frame = sys._getframe()\n"
+    "while 'channel' not in frame.f_locals:\n    frame = frame.f_back\n"
+    "channel = frame.f_locals['channel']\n"
+    "channel.send(['ready', ['add', 'abs', 'if', '_hidden'], {'__name__': '__main__', 'len': 3}, {'print': 'os'}])\n"
+    "while (message := channel.receive()) is not None:\n    channel.send(['return', message[1], 0])\n"
+    "os._exit(0)\n"
+)
+SHADOWS = {  # a wrong candidate and a check that a builtin of the candidate's would have passed
+    "abs": (WRONG_ADD + "def abs(x):\n    return 0\n", "assert abs(add(1, 2) - 3) < 1e-9"),
+    "range": (WRONG_ADD + "def range(*args):\n    return []\n", "for i in range(5):\n    assert add(i, i) == 2 * i"),
+    "len": (WRONG_ADD + "def len(x):\n    return 3\n", "def test_len():\n    assert len(str(add(50, 50))) == 3"),
+    "raw-ready-abs": (RAW_READY, "assert abs(add(1, 2) - 3) < 1e-9"),
+    "raw-ready-dunder": (RAW_READY, "assert __name__ == '__main__' or add(1, 2) == 3"),
+}
+
+
+@pytest.mark.parametrize("name", SHADOWS)
+def test_a_candidate_cannot_replace_a_builtin_or_a_dunder_in_the_check(name):
+    candidate, check = SHADOWS[name]
+    result = run_check(candidate, check, LIMITS)
+    assert result.status == "failed", result
+    assert 'File "check.py"' in result.traceback, result.traceback
+
+
+def test_only_names_that_are_no_builtins_keywords_or_private_reach_the_checks_globals():
+    check = "assert sorted(k for k in globals() if k != '__builtins__') == ['__name__', 'add']\nassert add(1, 2) == 0"
+    assert run_check(RAW_READY, check, LIMITS).status == "passed"
+
+
+def test_the_entry_point_reaches_check_even_under_a_builtins_name():
+    candidate = "def max(items):\n    return 7\n"
+    check = "def check(candidate):\n    assert candidate([1, 2]) == 7\n    assert max([1, 2]) == 2\n"
+    assert run_check(candidate, check, LIMITS, entry_point="max").status == "passed"
+
+
+# --- what the candidate can see of the check ------------------------------------------------
+
+# Every place in its own process it can look: its objects, the frames above it, its raw memory.
+# It returns what follows each occurrence of PREFIX (its search string, so there is at least one:
+# its own): the check fails if one of them is MARKER, which only the check's text holds.
+PREFIX = "REDLINE_CHECK_ONLY_"
+MARKER = PREFIX + "swordfish"
+SCAN = (
+    "import ctypes, gc, sys\n"
+    "def scan(prefix):\n"
+    "    found = []\n"
+    "    for thing in gc.get_objects():\n"
+    "        if type(thing) is dict:\n"
+    "            found += [v for v in thing.values() if type(v) is str and prefix in v]\n"
+    "    frame = sys._getframe()\n"
+    "    while frame is not None:\n"
+    "        for value in [*frame.f_locals.values(), *frame.f_globals.values(), *frame.f_code.co_consts]:\n"
+    "            if type(value) is str and prefix in value:\n"
+    "                found.append(value)\n"
+    "            elif type(value) is dict:\n"
+    "                found += [v for v in value.values() if type(v) is str and prefix in v]\n"
+    "        frame = frame.f_back\n"
+    "    needle = prefix.encode()\n"
+    "    with open('/proc/self/maps') as maps:\n"  # /proc/self/mem is root's: setuid made it undumpable
+    "        for line in maps:\n"
+    "            span, perms, *rest = line.split()\n"
+    "            low, high = (int(x, 16) for x in span.split('-'))\n"
+    "            if perms[0] != 'r' or rest[-1].startswith('[v') or high - low > 64 << 20:\n"
+    "                continue\n"
+    "            data = ctypes.string_at(low, high - low)\n"
+    "            at = data.find(needle)\n"
+    "            while at >= 0:\n"
+    "                found.append(data[at : at + 60].decode('latin-1'))\n"
+    "                at = data.find(needle, at + 1)\n"
+    "    return found\n"
+)
+SEEN_CHECK = (
+    f"found = scan({PREFIX!r})\nassert found, 'the scan did not even find its own search string'\n"
+    f"assert not any({MARKER!r} in each for each in found), found\n"
+)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        SEEN_CHECK,
+        f"def check(candidate):\n    found = candidate({PREFIX!r})\n"
+        f"    assert found and not any({MARKER!r} in each for each in found), found\n",
+    ],
+    ids=["assert", "humaneval"],
+)
+def test_the_candidate_finds_nothing_of_the_checks_text_in_its_memory(check):
+    result = run_check(SCAN, check, LIMITS, entry_point="scan")
+    assert result.status == "passed", result
+
+
+def test_the_memory_scan_finds_a_marker_that_is_in_the_candidate():
+    # The control: the same scan, with the marker in the candidate's own text, makes the check fail.
+    result = run_check(SCAN + f"MINE = {MARKER!r}\n", SEEN_CHECK, LIMITS)
+    assert result.status == "failed" and MARKER in result.traceback, result
+
+
+def test_the_candidate_can_neither_read_nor_rewrite_the_checks_output():
+    candidate = (
+        "import os\n"
+        "def add(a, b):\n"
+        "    seen = [os.pread(fd, 4096, 0).decode() for fd in (1, 2)]\n"
+        "    for fd in (1, 2):\n"
+        "        os.ftruncate(fd, 0)\n"
+        "        os.pwrite(fd, b'FORGED: every test passed\\n', 0)\n"
+        "    return seen\n"
+    )
+    check = "print('the check says 3')\nseen = add(1, 2)\nprint('the candidate saw', seen)\nassert seen == ['', '']\n"
+    result = run_check(candidate, check, LIMITS)
+    assert result.status == "passed", result
+    check_output, _, candidate_output = result.output.partition(sandbox.CANDIDATE_LABEL)
+    assert check_output == f"{sandbox.CHECK_LABEL}\nthe check says 3\nthe candidate saw ['', '']\n\n"
+    assert candidate_output == "\nFORGED: every test passed\n"
+
+
+def test_the_output_is_the_checks_then_the_candidates_within_the_limit():
+    candidate = "def shout():\n    print('c' * 5000)\n"
+    result = run_check(candidate, "print('k' * 5000)\nshout()", Limits(output_bytes=6000))
+    assert result.status == "passed" and result.truncated
+    check_output, _, candidate_output = result.output.partition(sandbox.CANDIDATE_LABEL)
+    assert "k" * 5000 in check_output and "c" * 10 not in check_output
+    assert candidate_output.startswith("\n" + "c" * 999) and "c" * 1000 not in candidate_output
+    assert candidate_output.endswith("[output truncated: the first 999 of 5001 bytes]")
+
+
 # --- the channel ------------------------------------------------------------------------------
 
 
