@@ -36,7 +36,11 @@ Threat model. The candidate is hostile (written to be ranked first, or worse).
   no keyword, does not start with "_" and is not a builtin's (`dir(builtins)` in the check's
   process), decided there, since a raw "ready" message can announce any name. A candidate-defined
   `abs`, `len` or `range` stays the candidate's own; the check's `abs` is the builtin. A HumanEval
-  check(candidate) is still given the entry point, whatever its name.
+  check(candidate) is still given the entry point, whatever its name. With an entry point, that
+  function is the only name of the candidate's the check gets: a helper or a value defined beside
+  it is not (a check that calls a helper the problem meant to give, as HumanEval/38's
+  encode_cyclic, would otherwise pass whatever the candidate made the helper); such a check ends
+  in "error" (NameError) until the problem itself can give trusted helpers.
 - It cannot read the check: the check's text travels in a descriptor of its own that neither the
   parent's job (on the supervisor's stdin) nor anything the supervisor reads before its forks
   holds, and that the candidate's process closes before its first line; only the check's process

@@ -301,9 +301,15 @@ def run_check(job: dict, candidate: Candidate) -> tuple[str, BaseException | Non
                 namespace[name] = __import__(modules[name], fromlist=["_"])  # the check's own copy
             except ImportError:
                 pass
+        entry_point = job["entry_point"]
+        if entry_point:
+            # A problem with an entry point: only that function is under test. A helper or a value
+            # the candidate defines beside it is not given to the check, since a check that relied
+            # on one (HumanEval/38's encode_cyclic, say) would pass whatever the candidate made it.
+            values = {}
+            functions = [entry_point] if entry_point in functions else []
         namespace.update((name, values[name]) for name in global_names(values))
         namespace.update((name, candidate.proxy(name)) for name in global_names(functions))
-        entry_point = job["entry_point"]
         if entry_point and entry_point not in functions:
             raise NameError(f"the candidate does not define the function {entry_point!r}")
         before = dict(namespace)

@@ -183,6 +183,26 @@ def test_the_entry_point_reaches_check_even_under_a_builtins_name():
     assert run_check(candidate, check, LIMITS, entry_point="max").status == "passed"
 
 
+HELPER_CHECK = (
+    "def check(candidate):\n"
+    "    for s in ('abcdefghij', 'redline flywheel'):\n"
+    "        assert candidate(encode_cyclic(s)) == s\n"
+)
+
+
+def test_with_an_entry_point_a_check_gets_no_helper_the_candidate_defines():
+    # HumanEval/38's trap: the check calls a helper the problem gave; a wrong candidate that defines
+    # the helper as the identity, and its decoder too, would pass. Only the entry point reaches the check.
+    identity = "def encode_cyclic(s):\n    return s\n\ndef decode_cyclic(s):\n    return s\n"
+    forged = run_check(identity, HELPER_CHECK, LIMITS, entry_point="decode_cyclic")
+    assert forged.status == "error" and "encode_cyclic" in forged.traceback
+    values = run_check("EXPECTED = 0\ndef f(x):\n    return 0\n", "assert f(1) == EXPECTED", LIMITS, entry_point="f")
+    assert values.status == "error" and "EXPECTED" in values.traceback
+    # The entry point itself still reaches the check, by name and as `candidate`.
+    by_name = run_check("def f(x):\n    return x + 1\n", "assert f(1) == 2", LIMITS, entry_point="f")
+    assert by_name.status == "passed"
+
+
 # --- what the candidate can see of the check ------------------------------------------------
 
 # Every place in its own process it can look: its objects, the frames above it, its raw memory.
