@@ -150,8 +150,8 @@ def sign_test_p(better: int, worse: int) -> float:
 
 def _paired_rows(new: Evaluation, old: Evaluation) -> tuple[int, int] | None:
     """(rows the new version leaves less to fix, rows it leaves more) on the same held-out rows."""
-    a, b = getattr(new, "row_costs", None) or [], getattr(old, "row_costs", None) or []
-    if not a or len(a) != len(b):
+    a, b = new.row_costs, old.row_costs
+    if not a or len(a) != len(b):  # an evaluation from before row costs were kept
         return None
     return sum(x < y for x, y in zip(a, b)), sum(x > y for x, y in zip(a, b))
 
