@@ -448,21 +448,27 @@ def probe_measure(
     """The writer's verdicts on `version`'s proposals for the probe slides, recorded nowhere: the
     same model, prompt, generation settings and diff as a round (inference.revision); with
     `account`, only the edits that account's preference model would propose to them (as a round
-    for that writer would), else every edit; with a `reward` version and `best_of` above 1, the
-    reward model picks each line's revision among that many. Remembered per version, preference
-    and reward model."""
+    for that writer would) and their own respellings, else every edit; with a `reward` version
+    and `best_of` above 1, the reward model picks each line's revision among that many.
+    Remembered per version, preference, respellings and reward model."""
     from django.conf import settings
 
     from inference.editor import GenerationSettings, load_editor_cached
     from inference.instructions import INSTRUCTIONS
     from inference.revision import revise_document
-    from webapp.writing.services import WriterMemory, edits_split_by_preference, writer_preference_memory
+    from webapp.writing.services import (
+        WriterMemory,
+        edits_split_by_preference,
+        edits_with_corrections,
+        writer_preference_memory,
+    )
 
     memory = writer_preference_memory(user=account) if account is not None else WriterMemory()
     reranking = reward is not None and best_of > 1
     key = (
         version.pk,
         memory.preference.decisions if memory.preference is not None else 0,
+        len(memory.corrections or ()),
         (reward.pk, best_of) if reranking else None,
     )
     if key in cache:
@@ -481,7 +487,8 @@ def probe_measure(
     tally = Tally()
     for slide in slides:
         revision = revise_document(editor, slide.text, instruction.prompt, instruction.intent, generation, best_of=best)
-        proposed, _ = edits_split_by_preference(slide.text, list(revision.edits), memory)
+        edits = edits_with_corrections(slide.text, revision.edits, memory)
+        proposed, _ = edits_split_by_preference(slide.text, edits, memory)
         _, slide_tally = judge(writer, slide, proposed)
         tally.add(slide_tally)
     cache[key] = tally

@@ -184,6 +184,9 @@ REDLINE_PREFERENCE_MODEL = env_bool("REDLINE_PREFERENCE_MODEL", True)
 # is), besides the edit's own features.
 REDLINE_PREFERENCE_EMBEDDING = env_bool("REDLINE_PREFERENCE_EMBEDDING", True)
 REDLINE_PREFERENCE_THRESHOLD = float(os.environ.get("REDLINE_PREFERENCE_THRESHOLD", "0.3"))
+# The writer's own respellings (inference/corrections.py): a misspelt word they corrected by hand
+# before is proposed corrected the next time, whatever the model says. 0: only the model proposes.
+REDLINE_WRITER_CORRECTIONS = env_bool("REDLINE_WRITER_CORRECTIONS", True)
 # The lexicon guard (inference/edit_kinds.py): no proposed edit writes a word that is not English
 # nor elsewhere in the document, and a grammar fix rewords a correct word only when the model is
 # sure. On for every model; REDLINE_LEXICON_GUARD=0 proposes whatever the model writes.

@@ -1,6 +1,8 @@
 """The writer's memory: past decisions on similar sentences shape the next round before any
 retraining (retrieved with the real MiniLM encoder, generated with a real tiny model)."""
 
+from dataclasses import astuple
+
 import pytest
 
 from inference.memory import (
@@ -163,3 +165,66 @@ def test_the_preference_model_can_be_switched_off(writer, settings):
     iteration = iteration_in_review(DocumentFactory(owner=writer), "Anything.")
     memory = services._writer_memory(iteration)
     assert memory.preference is None and memory.keeps("the cache", 0, 3, "The")
+
+
+def _generating(document, user) -> Iteration:
+    iteration = iteration_in_review(document, document.current_text, user=user)
+    Iteration.objects.filter(pk=iteration.pk).update(status=Iteration.Status.GENERATING)
+    iteration.refresh_from_db()
+    return iteration
+
+
+def _store(iteration: Iteration, model_output: str) -> Iteration:
+    """The round stored as the worker stores it, for a model that wrote `model_output`."""
+    from inference.diffing import diff_words
+    from inference.revision import DocumentRevision, ProposedEdit
+
+    edits = [ProposedEdit(*astuple(e), "fluency", 0.5) for e in diff_words(iteration.text_before, model_output)]
+    revision = DocumentRevision(model_output, edits, 1, 0.1)
+    services._iteration_store_revision(iteration, revision, {}, services._writer_memory(iteration))
+    iteration.refresh_from_db()
+    return iteration
+
+
+def test_a_word_the_writer_respelt_by_hand_is_proposed_respelt_next_time(writer, other_writer, settings):
+    settings.REDLINE_PREFERENCE_EMBEDDING = False
+    drafted = "Set hte signal pad size."
+    document = DocumentFactory(owner=writer, original_text=drafted, current_text=drafted)
+    services.iteration_apply(iteration=iteration_in_review(document, drafted.replace("pad", "pads")), user=writer)
+    document.refresh_from_db()
+    services.document_text_edit(document=document, user=writer, text=document.current_text.replace("hte", "the"))
+
+    new = "Hte reduction happens over hte loaded block."
+    # The model misses both misspellings and adds a period the writer may not want.
+    iteration = _store(
+        _generating(DocumentFactory(owner=writer, original_text=new, current_text=new), writer),
+        new.replace("block.", "block!"),
+    )
+    proposed = {(p.before, p.after) for p in iteration.proposals.all()}
+    assert {("Hte", "The"), ("hte", "the")} <= proposed
+    assert iteration.generation_settings["writer_corrections"] == 2
+
+    # Another writer's hand edits are not this writer's memory; and it can be switched off.
+    theirs = _store(
+        _generating(DocumentFactory(owner=other_writer, original_text=new, current_text=new), other_writer), new
+    )
+    assert theirs.proposals.count() == 0
+    settings.REDLINE_WRITER_CORRECTIONS = False
+    again = _store(_generating(DocumentFactory(owner=writer, original_text=new, current_text=new), writer), new)
+    assert again.proposals.count() == 0
+
+
+def test_a_writer_who_rejects_their_respelling_as_often_as_they_made_it_gets_it_no_more(writer, settings):
+    settings.REDLINE_PREFERENCE_EMBEDDING = False
+    drafted = "Fix hte bug."
+    document = DocumentFactory(owner=writer, original_text=drafted, current_text=drafted)
+    services.document_text_edit(document=document, user=writer, text="Fix the bug.")
+    first = _store(
+        _generating(DocumentFactory(owner=writer, original_text=drafted, current_text=drafted), writer), drafted
+    )
+    assert [(p.before, p.after) for p in first.proposals.all()] == [("hte", "the")]
+    services.proposals_decide_all(iteration=first, user=writer, verdict="reject")
+    # A sentence unlike the rejected one, so that only the respellings' count can hold it back.
+    other = "Water boils at a hundred degrees in hte kettle."
+    later = _store(_generating(DocumentFactory(owner=writer, original_text=other, current_text=other), writer), other)
+    assert later.proposals.count() == 0 and later.generation_settings["dropped_as_rejected_on_similar"] == 0

@@ -188,6 +188,16 @@ def writer_past_decisions(*, user, exclude_iteration_id: int | None = None, limi
     return found
 
 
+def writer_own_edits(*, user, limit: int = 200) -> list[tuple[str, str]]:
+    """(text before, text after) of the person's own edits between rounds, newest first."""
+    return list(
+        Iteration.objects.filter(created_by=user, source=Iteration.Source.WRITER, status=Iteration.Status.APPLIED)
+        .exclude(text_after=None)
+        .order_by("-applied_at", "-id")
+        .values_list("text_before", "text_after")[:limit]
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Read by the registry (webapp.registry.feedback), for training and its screens
 

@@ -179,6 +179,7 @@ class WriterMemory:
     matches: list = field(default_factory=list)  # per sentence: list[inference.memory.Match]
     error: str = ""
     preference: Any = None  # inference.preference_model.PreferenceModel of the writer, or None
+    corrections: Any = None  # inference.corrections.CorrectionMemory of the writer, or None
 
     def keeps(self, sentence: str, start: int, end: int, after: str) -> bool:
         """Whether the writer's preference model would propose the edit (offsets in the sentence)."""
@@ -201,16 +202,33 @@ def _writer_memory(iteration: Iteration) -> WriterMemory:
     from inference.memory import retrieve
     from inference.sentences import sentence_spans
 
-    past = selectors.writer_past_decisions(user=iteration.created_by, exclude_iteration_id=iteration.pk)
+    user = iteration.created_by
+    past = selectors.writer_past_decisions(user=user, exclude_iteration_id=iteration.pk)
+    corrections = _writer_corrections(user, past)
     if not past:
-        return WriterMemory()
+        return WriterMemory(corrections=corrections)
     text = iteration.text_before
     preference = _writer_preference(past)
     try:
-        return WriterMemory(retrieve(past, [text[s:e] for s, e in sentence_spans(text)]), preference=preference)
+        matches = retrieve(past, [text[s:e] for s, e in sentence_spans(text)])
+        return WriterMemory(matches, preference=preference, corrections=corrections)
     except Exception as exc:
         logger.warning("the writer's memory is unavailable for iteration %s: %s", iteration.pk, exc)
-        return WriterMemory(error=f"{exc.__class__.__name__}: {exc}", preference=preference)
+        return WriterMemory(error=f"{exc.__class__.__name__}: {exc}", preference=preference, corrections=corrections)
+
+
+def _writer_corrections(user, past: list):
+    """The respellings the writer typed by hand or accepted, less those they rejected
+    (inference.corrections); None when switched off (REDLINE_WRITER_CORRECTIONS=0)."""
+    if not settings.REDLINE_WRITER_CORRECTIONS:
+        return None
+    from inference.corrections import CorrectionMemory
+
+    return CorrectionMemory.learn(
+        selectors.writer_own_edits(user=user),
+        accepted=[(d.before, d.after) for d in past if d.verdict == "accept"],
+        rejected=[(d.before, d.after) for d in past if d.verdict == "reject"],
+    )
 
 
 def _writer_preference(past: list):
@@ -289,29 +307,43 @@ def _writer_would_want(text: str, spans: list[tuple[int, int]], edit, memory: Wr
     return memory.keeps(text[start : spans[i][1]], edit.start - start, edit.end - start, edit.after)
 
 
+def edits_with_corrections(text: str, edits: list, memory: WriterMemory) -> list:
+    """A revision's edits of `text` with the writer's own respellings added (inference.corrections)."""
+    if not memory.corrections:
+        return list(edits)
+    from inference.corrections import with_corrections
+
+    return with_corrections(list(edits), memory.corrections.corrections(text))
+
+
 def edits_split_by_preference(text: str, edits: list, memory: WriterMemory) -> tuple[list, list]:
     """The edits of a revision of `text` that the writer's preference model would propose, and
-    those it holds back."""
+    those it holds back; the writer's own respellings are always proposed."""
+    from inference.corrections import CorrectionEdit
     from inference.sentences import sentence_spans
 
     spans = sentence_spans(text)
     kept, held_back = [], []
     for e in edits:
-        (kept if _writer_would_want(text, spans, e, memory) else held_back).append(e)
+        wanted = isinstance(e, CorrectionEdit) or _writer_would_want(text, spans, e, memory)
+        (kept if wanted else held_back).append(e)
     return kept, held_back
 
 
 def writer_preference_memory(*, user) -> WriterMemory:
-    """The writer's preference model on every decision they made, for proposing to them outside a
-    round (the flywheel's probe); no similar-sentence matches."""
+    """The writer's preference model and respellings from every decision and edit they made, for
+    proposing to them outside a round (the flywheel's probe); no similar-sentence matches."""
     past = selectors.writer_past_decisions(user=user, exclude_iteration_id=None)
-    return WriterMemory(preference=_writer_preference(past)) if past else WriterMemory()
+    preference = _writer_preference(past) if past else None
+    return WriterMemory(preference=preference, corrections=_writer_corrections(user, past))
 
 
 @transaction.atomic
 def _iteration_store_revision(iteration: Iteration, revision, settings_used: dict, memory: WriterMemory) -> None:
-    """Store the proposals, leaving out edits the writer rejected at the same place of this
-    document before, and edits they rejected on similar sentences (and accepted on none)."""
+    """Store the proposals, with the writer's own respellings, leaving out edits the writer
+    rejected at the same place of this document before, and edits they rejected on similar
+    sentences (and accepted on none)."""
+    from inference.corrections import CorrectionEdit
     from inference.sentences import sentence_spans
 
     iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
@@ -319,9 +351,10 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
         return
     rejected = _rejected_keys(iteration.document)
     spans = sentence_spans(iteration.text_before)
+    edits = edits_with_corrections(iteration.text_before, revision.edits, memory)
     not_rejected_here = [
         e
-        for e in revision.edits
+        for e in edits
         if edit_context_key(iteration.text_before, EditAction(e.action, e.start, e.end, e.before, e.after))
         not in rejected
     ]
@@ -339,6 +372,7 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
             {"start": e.start, "end": e.end, "before": e.before, "after": e.after} for e in held_back[:HELD_BACK_SHOWN]
         ],
         "preference_decisions": memory.preference.decisions if memory.preference is not None else 0,
+        "writer_corrections": sum(1 for e in kept if isinstance(e, CorrectionEdit)),
     }
     EditProposal.objects.bulk_create(
         EditProposal(
@@ -356,9 +390,7 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
     )
     now = timezone.now()
     iteration.model_output = revision.model_output
-    iteration.generation_settings = settings_used | {
-        "dropped_as_rejected_before": len(revision.edits) - len(not_rejected_here)
-    }
+    iteration.generation_settings = settings_used | {"dropped_as_rejected_before": len(edits) - len(not_rejected_here)}
     iteration.generation_finished_at = now
     iteration.generation_seconds = revision.seconds
     if kept:
