@@ -1,7 +1,14 @@
-"""Rows the preference tests share: projects with annotators, and comparisons made through the service."""
+"""Rows the preference tests share: projects with annotators, comparisons made through the
+service, and labels given the way the queue allows them (on a comparison reserved to the
+annotator)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
 
 from tests.factories import ProjectFactory, UserFactory
-from webapp.preferences.models import Choice, Comparison
+from webapp.preferences import services
+from webapp.preferences.models import Choice, Comparison, PreferenceLabel, Reservation
 from webapp.preferences.services import ComparisonSpec, OutputSpec, comparisons_store
 
 
@@ -24,3 +31,19 @@ def make_comparisons(project, n: int, *, gold: bool = False, outputs: int = 2, p
         for i in range(n)
     ]
     return comparisons_store(project=project, user=None, origin=Comparison.Origin.IMPORT, specs=specs)
+
+
+def hold(user, comparison: Comparison, seconds: int = 600) -> Reservation:
+    """Reserve `comparison` to `user`, as if the queue had handed it to them (tests that set up
+    labels on chosen comparisons; the queue's own choice is tested in test_queue)."""
+    reservation, _ = Reservation.objects.update_or_create(
+        comparison=comparison, annotator=user, defaults={"expires_at": timezone.now() + timedelta(seconds=seconds)}
+    )
+    return reservation
+
+
+def label_as(user, comparison: Comparison, **fields) -> PreferenceLabel:
+    """The user's label on the comparison, recorded through its reservation."""
+    hold(user, comparison)
+    label, _ = services.label_record(user=user, comparison=comparison, **fields)
+    return label

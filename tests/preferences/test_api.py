@@ -9,8 +9,9 @@ import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import ModelVersionFactory, UserFactory
-from tests.preferences.helpers import make_comparisons, project_with
+from tests.preferences.helpers import hold, make_comparisons, project_with
 from tests.writing.test_api import api_client
+from webapp.preferences.errors import NotReserved
 from webapp.preferences.models import Comparison, LabelChange, PreferenceLabel
 
 pytestmark = pytest.mark.django_db
@@ -43,32 +44,42 @@ def test_the_queue_over_the_api(team):
     )
     assert changed.status_code == 200 and changed.json()["id"] == created.json()["id"]
     assert LabelChange.objects.filter(comparison=first).count() == 2
+    assert api.post(f"/api/preferences/projects/{project.pk}/next/").json()["comparison"]["id"] == second.pk
     bad = api.post(f"/api/preferences/comparisons/{second.pk}/label/", {"choice": "best"}, format="json")
     assert bad.status_code == 400 and "choice" in bad.json()
-    assert api.post(f"/api/preferences/projects/{project.pk}/next/").json()["comparison"]["id"] == second.pk
     assert api.post(f"/api/preferences/comparisons/{second.pk}/skip/").status_code == 204
     done = api.post(f"/api/preferences/projects/{project.pk}/next/").json()
     assert done["comparison"] is None and done["progress"] == {"labelled": 1, "skipped": 1, "total": 2}
     undone = api.post(f"/api/preferences/projects/{project.pk}/undo/").json()
     assert undone["comparison"]["id"] == first.pk and undone["label"] is None
     assert api.post(f"/api/preferences/projects/{project.pk}/undo/").status_code == 409
+    # the skipped one is not reserved to them: no label there
+    skipped = api.post(f"/api/preferences/comparisons/{second.pk}/label/", {"choice": "tie"}, format="json")
+    assert skipped.status_code == 409 and skipped.json() == {"detail": NotReserved.MESSAGE}
     assert (
-        api.post(f"/api/preferences/comparisons/{second.pk}/label/", {"choice": "tie"}, format="json").status_code
-        == 201
+        api.post(f"/api/preferences/comparisons/{first.pk}/label/", {"choice": "tie"}, format="json").status_code == 201
     )
-    # k = 1: the other annotator finds first reserved for the undoer and second labelled
-    assert api_client(other).post(f"/api/preferences/projects/{project.pk}/next/").json()["comparison"] is None
+    # k = 1: the other annotator is given second (skipped by the first), and cannot label first
+    assert api_client(other).post(f"/api/preferences/projects/{project.pk}/next/").json()["comparison"]["id"] == (
+        second.pk
+    )
     conflict = api_client(other).post(
-        f"/api/preferences/comparisons/{second.pk}/label/", {"choice": "tie"}, format="json"
+        f"/api/preferences/comparisons/{first.pk}/label/", {"choice": "tie"}, format="json"
     )
-    assert conflict.status_code == 409 and "all the labels" in conflict.json()["detail"]
+    assert conflict.status_code == 409 and conflict.json() == {"detail": NotReserved.MESSAGE}
 
 
 def test_annotators_see_their_own_labels_and_admins_see_all(team):
     project, annotator, other, admin, _ = team
     first, second = make_comparisons(project, 2)
-    api_client(annotator).post(f"/api/preferences/comparisons/{first.pk}/label/", {"choice": "tie"}, format="json")
-    api_client(other).post(f"/api/preferences/comparisons/{second.pk}/label/", {"choice": "a_better"}, format="json")
+    for user, comparison, choice in ((annotator, first, "tie"), (other, second, "a_better")):
+        assert api_client(user).post(f"/api/preferences/projects/{project.pk}/next/").json()["comparison"]["id"] == (
+            comparison.pk
+        )
+        posted = api_client(user).post(
+            f"/api/preferences/comparisons/{comparison.pk}/label/", {"choice": choice}, format="json"
+        )
+        assert posted.status_code == 201
     mine = api_client(annotator).get("/api/preferences/labels/").json()["results"]
     assert [(l["comparison"], l["annotator"]) for l in mine] == [(first.pk, annotator.username)]
     assert api_client(annotator).get(f"/api/preferences/labels/?comparison={second.pk}").json()["results"] == []
@@ -93,13 +104,15 @@ def test_who_may_do_what(team):
     )
     assert api_client(outsider).get(f"/api/preferences/comparisons/{comparison.pk}/").status_code == 404
     assert api_client(outsider).post(f"/api/preferences/projects/{project.pk}/next/").status_code == 404
-    assert (
-        api_client(outsider)
-        .post(f"/api/preferences/comparisons/{comparison.pk}/label/", {"choice": "tie"}, format="json")
-        .status_code
-        == 404
-    )
+    # a label on a comparison the queue did not give you: one answer, whether it exists or not
+    for pk in (comparison.pk, comparison.pk + 1000):
+        refused = api_client(outsider).post(
+            f"/api/preferences/comparisons/{pk}/label/", {"choice": "tie"}, format="json"
+        )
+        assert refused.status_code == 409 and refused.json() == {"detail": NotReserved.MESSAGE}
     assert api_client(outsider).get("/api/preferences/comparisons/").json()["results"] == []
+    assert api_client(annotator).get("/api/preferences/comparisons/").json()["count"] == 0  # nothing given yet
+    api_client(annotator).post(f"/api/preferences/projects/{project.pk}/next/")
     assert api_client(annotator).get("/api/preferences/comparisons/").json()["count"] == 1
     assert api_client(annotator).get(f"/api/preferences/export/?project={project.pk}").status_code == 403
     assert (
@@ -145,6 +158,7 @@ def test_admins_create_import_and_export(team):
     assert Comparison.objects.count() == 3
 
     hi = Comparison.objects.get(prompt="Hi")
+    hold(annotator, hi)
     api_client(annotator).post(
         f"/api/preferences/comparisons/{hi.pk}/label/", {"choice": "b_much_better"}, format="json"
     )

@@ -1,6 +1,7 @@
 """Many annotators pulling at once, each thread with its own Postgres connection: every
 comparison gets exactly k labels, nobody labels one twice, nobody gets an item someone else
-holds, and expired reservations are handed out again."""
+holds, expired reservations are handed out again, and the same label posted many times at once
+is created once."""
 
 import random
 import threading
@@ -13,9 +14,10 @@ from django.utils import timezone
 
 from tests.factories import UserFactory
 from tests.preferences.helpers import make_comparisons, project_with
+from tests.writing.test_api import api_client
 from webapp.preferences import services
 from webapp.preferences.errors import PreferenceConflict
-from webapp.preferences.models import PreferenceLabel, QueueSettings, Reservation
+from webapp.preferences.models import LabelChange, PreferenceLabel, QueueSettings, Reservation
 
 CHOICES = ["a_much_better", "a_better", "tie", "b_better", "b_much_better", "both_bad"]
 
@@ -116,3 +118,26 @@ def test_a_late_label_after_expiry_does_not_exceed_k():
     assert run_threads(race, [slow, fast]) == []
     assert list(results.values()).count("labelled") == 1
     assert PreferenceLabel.objects.filter(comparison=only).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_label_posted_eight_times_at_once_is_created_once():
+    project, (annotator,) = project_with("annotator")
+    (only,) = make_comparisons(project, 1)
+    assert services.comparison_reserve_next(user=annotator, project=project).comparison_id == only.pk
+    clients = [api_client(annotator) for _ in range(8)]  # the token made here, not in the threads
+    answers = []
+
+    def post(client):
+        response = client.post(
+            f"/api/preferences/comparisons/{only.pk}/label/", {"choice": "a_better", "rationale": "A"}, format="json"
+        )
+        answers.append((response.status_code, response.json()))
+
+    assert run_threads(post, clients) == []
+    assert sorted(status for status, _ in answers) == [200] * 7 + [201]
+    assert len({body["id"] for _, body in answers}) == 1
+    assert {(body["choice"], body["rationale"]) for _, body in answers} == {("a_better", "A")}
+    assert PreferenceLabel.objects.count() == 1
+    assert list(LabelChange.objects.values_list("action", flat=True)) == ["created"]
+    assert not Reservation.objects.exists()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.preferences.helpers import make_comparisons, project_with
+from tests.preferences.helpers import label_as, make_comparisons, project_with
 from webapp.preferences import services
 from webapp.preferences.errors import PreferenceError
 from webapp.preferences.models import Comparison, PreferenceLabel
@@ -44,9 +44,9 @@ def labelled():
     }
     for i, choices in votes.items():
         for user, choice in zip(annotators, choices):
-            services.label_record(user=user, comparison=comparisons[i], choice=choice)
+            label_as(user, comparisons[i], choice=choice)
     for user in annotators:
-        services.label_record(user=user, comparison=gold, choice="b_better")
+        label_as(user, gold, choice="b_better")
     return project, admin, annotators, comparisons, gold
 
 
@@ -148,7 +148,7 @@ def test_the_builder_is_registered_and_rebuilds_labels_as_they_stood_at_the_cuto
     assert before[0].is_pair and before[0].chosen == "p output 0/0" and before[0].source == "preferences"
     # After the cutoff, comparison 0 flips to B for everyone and one label of comparison 1 is undone.
     for user in annotators:
-        services.label_record(user=user, comparison=comparisons[0], choice="b_better")
+        label_as(user, comparisons[0], choice="b_better")
     services.label_undo(user=annotators[2], project=project)  # their last label: comparison 0
     again = dataset_rows("preferences", DatasetFilters(cutoff=cutoff, project_id=project.pk))
     assert [(r.prompt, r.chosen, r.rejected) for r in again] == [(r.prompt, r.chosen, r.rejected) for r in before]

@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from tests.preferences.helpers import make_comparisons, project_with
+from tests.preferences.helpers import hold, label_as, make_comparisons, project_with
 from webapp.preferences import services
 from webapp.preferences.errors import (
+    NotReserved,
     PreferenceConflict,
     PreferenceError,
     PreferenceForbidden,
@@ -59,8 +60,15 @@ def test_k_labels_per_comparison_counting_live_reservations(team):
     assert pull(c, project) is None  # a's and b's reservations fill it
     services.label_record(user=a, comparison=only, choice="a_better")
     assert pull(c, project) is None
+    with pytest.raises(NotReserved):  # the queue did not give it to c
+        services.label_record(user=c, comparison=only, choice="b_better")
+    # Had c a reservation anyway (k lowered, say), the count under the lock would still refuse it.
+    hold(c, only)
+    QueueSettings.objects.filter(project=project).update(labels_per_comparison=1)
     with pytest.raises(PreferenceConflict, match="already has all the labels"):
         services.label_record(user=c, comparison=only, choice="b_better")
+    Reservation.objects.filter(annotator=c).delete()
+    QueueSettings.objects.filter(project=project).update(labels_per_comparison=2)
     services.label_record(user=b, comparison=only, choice="a_better")
     assert only.labels.count() == 2
 
@@ -102,10 +110,13 @@ def test_skipped_items_never_come_back_to_that_annotator_but_do_to_others(team):
 def test_change_writes_history_and_the_same_label_again_writes_nothing(team):
     project, (a, *_) = team
     (only,) = make_comparisons(project, 1)
-    label = services.label_record(user=a, comparison=only, choice="a_better")
-    services.label_record(user=a, comparison=only, choice="a_better")
-    changed = services.label_record(user=a, comparison=only, choice="b_much_better", rationale="B is right")
-    assert changed.pk == label.pk and changed.choice == "b_much_better"
+    assert pull(a, project) == only
+    label, created = services.label_record(user=a, comparison=only, choice="a_better")
+    assert created
+    # after the label the reservation is gone, yet the same label again is answered, not refused
+    assert services.label_record(user=a, comparison=only, choice="a_better") == (label, False)
+    changed, created = services.label_record(user=a, comparison=only, choice="b_much_better", rationale="B is right")
+    assert not created and changed.pk == label.pk and changed.choice == "b_much_better"
     history = list(LabelChange.objects.order_by("at", "pk").values_list("action", "choice", "rationale"))
     assert history == [("created", "a_better", ""), ("changed", "b_much_better", "B is right")]
 
@@ -113,8 +124,8 @@ def test_change_writes_history_and_the_same_label_again_writes_nothing(team):
 def test_undo_removes_the_last_label_keeps_history_and_gives_the_item_back(team):
     project, (a, *_) = team
     first, second, third = make_comparisons(project, 3)
-    services.label_record(user=a, comparison=first, choice="a_better")
-    services.label_record(user=a, comparison=second, choice="tie")
+    label_as(a, first, choice="a_better")
+    label_as(a, second, choice="tie")
     assert pull(a, project) == third  # a holds third
     reservation = services.label_undo(user=a, project=project)
     assert reservation.comparison == second
@@ -159,6 +170,8 @@ def test_rankings_for_three_outputs_and_choices_for_pairs(team):
     project, (a, *_) = team
     (triple,) = make_comparisons(project, 1, outputs=3)
     (pair,) = make_comparisons(project, 1, prefix="pair")
+    hold(a, triple)
+    hold(a, pair)
     with pytest.raises(PreferenceError, match="takes a ranking"):
         services.label_record(user=a, comparison=triple, choice="a_better")
     with pytest.raises(PreferenceError, match="each output index 0..2 once"):
@@ -167,7 +180,7 @@ def test_rankings_for_three_outputs_and_choices_for_pairs(team):
         services.label_record(user=a, comparison=pair, ranking=[1, 0])
     with pytest.raises(PreferenceError, match="Unknown choice"):
         services.label_record(user=a, comparison=pair, choice="better")
-    assert services.label_record(user=a, comparison=triple, ranking=[2, 0, 1]).ranking == [2, 0, 1]
+    assert services.label_record(user=a, comparison=triple, ranking=[2, 0, 1])[0].ranking == [2, 0, 1]
     assert PreferenceLabel.objects.count() == 1
 
 

@@ -10,11 +10,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from tests.factories import ModelVersionFactory, UserFactory
-from tests.preferences.helpers import make_comparisons, project_with
+from tests.preferences.helpers import hold, label_as, make_comparisons, project_with
 from webapp.preferences import agreement, services
 from webapp.preferences.display import diff_segments, shown_outputs
+from webapp.preferences.errors import NotReserved
 from webapp.preferences.models import (
     Comparison,
     LabelChange,
@@ -128,9 +130,13 @@ def test_posts_need_the_csrf_token(team):
     client = Client(enforce_csrf_checks=True)
     client.force_login(annotator)
     page = client.get(label_url(project)).content.decode()
+    next_url = reverse("preferences:label_next", args=[project.pk])
+    assert client.post(next_url).status_code == 403
+    assert not Reservation.objects.exists()
     assert client.post(submit_url(project, comparison), {"choice": "a_better"}).status_code == 403
     assert not PreferenceLabel.objects.exists()
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)  # what htmx sends, from <body hx-headers>
+    assert shown_comparison(client.post(next_url, HTTP_X_CSRFTOKEN=token, **HTMX)) == comparison.pk
     response = client.post(submit_url(project, comparison), {"choice": "a_better"}, HTTP_X_CSRFTOKEN=token, **HTMX)
     assert response.status_code == 200
     assert PreferenceLabel.objects.get().choice == "a_better"
@@ -257,6 +263,7 @@ def test_without_javascript_a_label_redirects_back_to_the_queue(team):
     project, annotator, _ = team
     first, second = make_comparisons(project, 2)
     client = logged_in(annotator)
+    assert shown_comparison(queue_page(client, project)) == first.pk
     response = client.post(submit_url(project, first), {"choice": "tie"})
     assert response.status_code == 302 and response["Location"] == label_url(project)
     assert shown_comparison(client.get(label_url(project))) == second.pk
@@ -294,6 +301,7 @@ def test_undo_gives_the_last_comparison_back(team):
     project, annotator, _ = team
     first, _second = make_comparisons(project, 2)
     client = logged_in(annotator)
+    assert shown_comparison(queue_page(client, project)) == first.pk
     client.post(submit_url(project, first), {"choice": "a_much_better"}, **HTMX)
     response = client.post(reverse("preferences:label_undo", args=[project.pk]), **HTMX)
     assert response.status_code == 200
@@ -313,6 +321,7 @@ def test_skip_moves_on_and_an_empty_queue_says_so(team):
     project, annotator, _ = team
     first, second = make_comparisons(project, 2)
     client = logged_in(annotator)
+    assert shown_comparison(queue_page(client, project)) == first.pk
     response = client.post(reverse("preferences:label_skip", args=[project.pk, first.pk]), **HTMX)
     assert shown_comparison(response) == second.pk
     assert Skip.objects.filter(annotator=annotator, comparison=first).exists()
@@ -324,16 +333,36 @@ def test_skip_moves_on_and_an_empty_queue_says_so(team):
     assert 'id="undo-button"' in body  # the last label can still be taken back
 
 
-def test_a_label_on_a_comparison_that_is_full_says_so_and_shows_the_next(team):
+def queue_error(response) -> str:
+    found = re.search(r'id="queue-error">([^<]*)<', response.content.decode())
+    assert found, "no error on the page"
+    return found.group(1)
+
+
+def test_a_label_on_a_comparison_not_reserved_to_you_gets_one_answer_whatever_it_is(team):
     project, annotator, _ = team
     other = UserFactory(role="annotator")
     project.members.add(other)
-    first, second = make_comparisons(project, 2)
-    services.label_record(user=other, comparison=first, choice="tie")  # k = 1: first is full
-    response = logged_in(annotator).post(submit_url(project, first), {"choice": "a_better"}, **HTMX)
-    assert response.status_code == 409
-    assert shown_comparison(response) == second.pk
-    assert "already has all the labels" in response.content.decode()
+    full, free, theirs = make_comparisons(project, 3)
+    (gold,) = make_comparisons(project, 1, gold=True, prefix="gold")
+    label_as(other, full, choice="tie")  # k = 1: full is full
+    hold(other, theirs)
+    client = logged_in(annotator)
+    assert shown_comparison(queue_page(client, project)) == free.pk
+    missing = reverse("preferences:label_submit", args=[project.pk, gold.pk + 1000])
+    answers = set()
+    for url in (submit_url(project, full), submit_url(project, theirs), submit_url(project, gold), missing):
+        response = client.post(url, {"choice": "a_better"}, **HTMX)
+        assert response.status_code == 409, url
+        assert shown_comparison(response) == free.pk  # the refusal shows the item they hold
+        answers.add(queue_error(response))
+    assert answers == {escape(NotReserved.MESSAGE)}
+    assert list(PreferenceLabel.objects.values_list("annotator", "comparison")) == [(other.pk, full.pk)]
+    # Without JavaScript: the same message, and back to the queue.
+    response = client.post(submit_url(project, gold), {"choice": "a_better"}, follow=True)
+    assert response.redirect_chain == [(label_url(project), 302)]
+    assert escape(NotReserved.MESSAGE) in response.content.decode()
+    assert not PreferenceLabel.objects.filter(annotator=annotator).exists()
 
 
 # Quality ----------------------------------------------------------------------------------------
@@ -352,8 +381,8 @@ def disputed(team):
     for comparison, (one, two) in zip(
         comparisons, (("a_better", "a_much_better"), ("a_better", "b_better"), ("tie", "both_bad"))
     ):
-        services.label_record(user=annotator, comparison=comparison, choice=one, rationale="mine")
-        services.label_record(user=second, comparison=comparison, choice=two, rationale="theirs")
+        label_as(annotator, comparison, choice=one, rationale="mine")
+        label_as(second, comparison, choice=two, rationale="theirs")
     return project, admin, comparisons
 
 
@@ -361,8 +390,8 @@ def test_quality_screen_shows_agreement_figures(disputed):
     project, admin, _ = disputed
     (gold,) = make_comparisons(project, 1, gold=True, prefix="gold")  # gold answer: A better
     annotators = list(project.members.filter(groups__name="annotator").order_by("pk"))
-    services.label_record(user=annotators[0], comparison=gold, choice="a_much_better")
-    services.label_record(user=annotators[1], comparison=gold, choice="b_better")
+    label_as(annotators[0], gold, choice="a_much_better")
+    label_as(annotators[1], gold, choice="b_better")
     page = logged_in(admin).get(reverse("preferences:quality", args=[project.pk]), {"min_common": 2}).content.decode()
 
     records = [
@@ -473,12 +502,12 @@ def test_version_win_rates_on_the_page_match_agreement(team):
     c0, c1, swapped, three = comparisons_store(project=project, user=None, origin="versions", specs=specs)
     people = [annotator, *others]
     for person, choice in zip(people, ("a_better", "a_much_better", "b_better", "tie", "both_bad")):
-        services.label_record(user=person, comparison=c0, choice=choice)
+        label_as(person, c0, choice=choice)
     for person, choice in zip(people[:3], ("b_better", "a_better", "a_better")):
-        services.label_record(user=person, comparison=c1, choice=choice)
+        label_as(person, c1, choice=choice)
     for person, choice in zip(people[:2], ("b_better", "a_better")):  # x is B here
-        services.label_record(user=person, comparison=swapped, choice=choice)
-    services.label_record(user=people[0], comparison=three, ranking=[1, 2, 0])  # x above y above z
+        label_as(person, swapped, choice=choice)
+    label_as(people[0], three, ranking=[1, 2, 0])  # x above y above z
     expected_outcomes = ["win", "win", "loss", "tie", None, "loss", "win", "win", "win", "loss", "win"]
     expected = agreement.win_rate(expected_outcomes, n_boot=2000, seed=0)
 
@@ -510,7 +539,7 @@ def test_a_label_and_the_next_item_take_a_fixed_number_of_queries(team):
     project, annotator, _ = team
     comparisons = make_comparisons(project, 30)
     client = logged_in(annotator)
-    client.get(label_url(project))
+    assert shown_comparison(queue_page(client, project)) == comparisons[0].pk
     first = queries(lambda: client.post(submit_url(project, comparisons[0]), {"choice": "tie"}, **HTMX))
     assert first <= 45
     for comparison in comparisons[1:5]:
@@ -530,7 +559,7 @@ def test_the_quality_page_takes_a_fixed_number_of_queries(disputed):
     annotators = list(project.members.filter(groups__name="annotator"))
     for comparison in more:
         for person, choice in zip(annotators, ("a_better", "b_better")):
-            services.label_record(user=person, comparison=comparison, choice=choice)
+            label_as(person, comparison, choice=choice)
     assert queries(lambda: client.get(url)) == few
     page = client.get(url).content.decode()
     assert all(f'id="comparison-{c.pk}"' in page for c in more)

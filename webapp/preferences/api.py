@@ -2,9 +2,11 @@
 queue (next, skip, label, undo), labels (one's own; admins all), queue settings and the export.
 
 Each view checks its input with a serializer and calls one service or selector. A project or
-comparison the user may not see is a 404; a request the user's role does not allow is a 403
-(annotators and admins label; admins create comparisons, change settings and export). A
-PreferenceError becomes {"detail": message} with its status code (400, 403, or 409).
+comparison the user may not see is a 404 (annotators see only the comparisons the queue gave
+them); a label on a comparison not reserved to the user answers 409, the same for all of them;
+a request the user's role does not allow is a 403 (annotators and admins label; admins create
+comparisons, change settings and export). A PreferenceError becomes {"detail": message} with
+its status code (400, 403, or 409).
 """
 
 from django.http import StreamingHttpResponse
@@ -209,13 +211,16 @@ class ComparisonLabelView(PreferenceAPIView):
         request=LabelInput,
         responses={200: LabelSerializer, 201: LabelSerializer, **CONFLICT},
         description="Create (201) or change (200) your label: a choice for a pair, a ranking for 3+ outputs. "
-        "Releases your reservation. 409 when the comparison already has all its labels.",
+        "A new label needs your live reservation of the comparison (the queue's next item); the same label "
+        "posted again answers 200 with the label there is. Releases your reservation. 409 when the comparison "
+        "is not reserved to you (one answer for every such comparison) or already has all its labels.",
     )
     def post(self, request, pk: int):
-        comparison = selectors.comparison_for_user(request.user, pk)
-        existed = selectors.label_of(request.user, comparison) is not None
-        label = services.label_record(user=request.user, comparison=comparison, **valid_input(LabelInput, request))
-        return Response(LabelSerializer(label).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        comparison = selectors.comparison_to_label(request.user, pk)
+        label, created = services.label_record(
+            user=request.user, comparison=comparison, **valid_input(LabelInput, request)
+        )
+        return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class ComparisonSkipView(PreferenceAPIView):

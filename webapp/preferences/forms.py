@@ -23,7 +23,7 @@ def parse_ranking(text: str) -> list[int] | None:
     for token in tokens:
         if len(token) == 1 and token.isalpha() and "a" <= token.lower() <= chr(ord("a") + MAX_OUTPUTS - 1):
             indices.append(ord(token.lower()) - ord("a"))
-        elif token.isdigit() and 1 <= int(token) <= MAX_OUTPUTS:
+        elif token.isdecimal() and len(token) <= 3 and 1 <= int(token) <= MAX_OUTPUTS:
             indices.append(int(token) - 1)
         else:
             raise forms.ValidationError(f"“{token}” is not an output: use the outputs' letters or numbers, best first.")

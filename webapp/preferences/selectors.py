@@ -1,6 +1,9 @@
-"""Reads of preference annotation, per user. A project's comparisons are visible to its members
-and to admins; anything else is a 404 (never a 403: nobody learns what exists elsewhere). An
-annotator sees only their own labels; admins (permission preferences.view_all_labels) see all.
+"""Reads of preference annotation, per user. Admins (permission preferences.view_all_labels) see
+every comparison and every label. An annotator sees only what the queue gave them: the comparison
+they hold a live reservation on and those they labelled or skipped, shown blind (the serializers
+leave out gold flags and sources), and only their own labels. Anything else, gold or not, someone
+else's or nobody's yet, answers exactly like a comparison that does not exist: a 404 on a read
+(never a 403: nobody learns what exists), NotReserved (409) on a label (comparison_to_label).
 """
 
 from collections import defaultdict
@@ -9,6 +12,7 @@ from datetime import datetime, time
 
 from django.db.models import (
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -23,6 +27,7 @@ from django.utils import timezone
 
 from webapp.accounts.models import Project
 from webapp.preferences.agreement import LOSS, WIN, outcome
+from webapp.preferences.errors import NotReserved
 from webapp.preferences.models import (
     CHOICE_VALUE,
     Comparison,
@@ -71,8 +76,24 @@ def _with_outputs(queryset: QuerySet[Comparison]) -> QuerySet[Comparison]:
     )
 
 
+def _held_by(user, now: datetime) -> Exists:
+    """The comparison has a live reservation of `user` (the queue gave it to them, for now)."""
+    return Exists(Reservation.objects.filter(comparison=OuterRef("pk"), annotator=user, expires_at__gt=now))
+
+
+def _labelled_by(user) -> Exists:
+    return Exists(PreferenceLabel.objects.filter(comparison=OuterRef("pk"), annotator=user))
+
+
 def comparisons_for_user(user, project_id: int | None = None) -> QuerySet[Comparison]:
+    """The comparisons `user` may read: an admin, all those of every project; anyone else, those
+    of their projects the queue gave them (held now, labelled or skipped). Gold comparisons the
+    queue did not give them, other people's items and items nobody holds yet are left out, so
+    the list never tells which comparisons are gold."""
     comparisons = Comparison.objects.filter(project__in=projects_for_user(user).values("pk"))
+    if user.is_authenticated and not sees_all(user):
+        skipped = Exists(Skip.objects.filter(comparison=OuterRef("pk"), annotator=user))
+        comparisons = comparisons.filter(_held_by(user, timezone.now()) | _labelled_by(user) | skipped)
     if project_id is not None:
         comparisons = comparisons.filter(project_id=project_id)
     return _with_outputs(comparisons.order_by("pk"))
@@ -82,6 +103,23 @@ def comparison_for_user(user, pk) -> Comparison:
     comparison = comparisons_for_user(user).filter(pk=pk).first()
     if comparison is None:
         raise Http404("No such comparison.")
+    return comparison
+
+
+def comparison_to_label(user, pk, project_id: int | None = None) -> Comparison:
+    """The comparison `user` may label now: one of their projects' that is reserved to them right
+    now, or that they labelled (to change the label, or to post the same one again). Anything
+    else raises NotReserved, whatever the comparison is: gold or not, full or not, someone
+    else's, in another project or missing; one answer, so that it cannot be used as an oracle.
+    label_record checks the same again under the comparison's lock."""
+    if not user.is_authenticated:
+        raise NotReserved()
+    comparisons = Comparison.objects.filter(pk=pk, project__in=projects_for_user(user).values("pk"))
+    if project_id is not None:
+        comparisons = comparisons.filter(project_id=project_id)
+    comparison = comparisons.filter(_held_by(user, timezone.now()) | _labelled_by(user)).first()
+    if comparison is None:
+        raise NotReserved()
     return comparison
 
 

@@ -160,13 +160,15 @@ class QueueItemSerializer(serializers.Serializer):
 
 
 class QueueSettingsSerializer(serializers.ModelSerializer):
+    """All three settings, each required: a PUT replaces them together."""
+
     class Meta:
         model = QueueSettings
         fields = ["labels_per_comparison", "gold_rate", "reservation_seconds"]
         extra_kwargs = {
-            "labels_per_comparison": {"min_value": 1, "max_value": 100},
-            "gold_rate": {"min_value": 0.0, "max_value": 1.0},
-            "reservation_seconds": {"min_value": 1, "max_value": services.MAX_RESERVATION_SECONDS},
+            "labels_per_comparison": {"min_value": 1, "max_value": 100, "required": True},
+            "gold_rate": {"min_value": 0.0, "max_value": 1.0, "required": True},
+            "reservation_seconds": {"min_value": 1, "max_value": services.MAX_RESERVATION_SECONDS, "required": True},
         }
 
 

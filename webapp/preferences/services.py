@@ -7,6 +7,31 @@ The queue's invariant: a (non-gold) comparison never has more than k labels, cou
 reservations as labels to come. Both the queue and label_record lock the comparison row before
 they count, so the count they act on is never stale; the queue takes rows with SKIP LOCKED so
 annotators pulling at once do not wait on each other.
+
+Labels come only through the queue: a new label needs a live reservation of that annotator on
+the comparison (an annotator may change, or post again, a label they gave). Anything else is
+NotReserved, one answer whatever the comparison is (gold or not, full or not, missing), so that
+labelling cannot be used to find the gold comparisons. The same label posted again, at once or
+later, records nothing and answers with the label there is: label_record says whether it
+created it, so exactly one request answers 201.
+
+Lock order, followed by every function here (each inside one transaction; a lock is held until
+it ends):
+
+1. Comparison rows (SELECT ... FOR UPDATE). A transaction waits for at most one; the queue
+   (_take_one) may lock several while it looks for an open one, but only with SKIP LOCKED,
+   which never waits, so it cannot deadlock with anyone.
+2. Then the rows of that comparison and that annotator: their PreferenceLabel (FOR UPDATE),
+   then their Reservation and Skip rows (created, updated or deleted, which locks them too;
+   label_undo also deletes the annotator's reservations of other comparisons of the project)
+   and the LabelChange history rows (inserted).
+
+Nothing locks a label, reservation or skip and then waits for a comparison: label_undo finds the
+annotator's last label without a lock, locks its comparison, then the label, and undoes nothing
+if that label is no longer their last one by then. QueueSettings rows are only read here, except
+by queue_settings_save, which locks nothing else. The unique constraints (one label, one
+reservation, one skip per comparison and annotator) back this up: two transactions that got
+past the locks still cannot make two rows.
 """
 
 import hashlib
@@ -24,6 +49,7 @@ from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run, error_text
 from webapp.preferences import selectors
 from webapp.preferences.errors import (
+    NotReserved,
     PreferenceConflict,
     PreferenceError,
     PreferenceForbidden,
@@ -522,6 +548,10 @@ def comparison_skip(*, user, comparison: Comparison) -> Skip:
     return skipped
 
 
+def _holds(user, comparison_id: int, now) -> bool:
+    return Reservation.objects.filter(comparison_id=comparison_id, annotator=user, expires_at__gt=now).exists()
+
+
 @transaction.atomic
 def label_record(
     *,
@@ -531,13 +561,20 @@ def label_record(
     ranking: list[int] | None = None,
     rationale: str = "",
     seconds_spent: float | None = None,
-) -> PreferenceLabel:
+) -> tuple[PreferenceLabel, bool]:
     """Create or change the user's label on the comparison (history row either way; the same
-    label again records nothing) and release their reservation. A new label is refused when
-    the comparison already has its k labels and live reservations of others, as when the
-    user's reservation expired and someone else took it."""
+    label again records nothing) and release their reservation; returns the label and whether
+    this call created it. A new label needs the user's live reservation of the comparison
+    (NotReserved otherwise, before anything about the comparison is looked at), and is refused
+    when the comparison already has its k labels and live reservations of others."""
     annotator_require(user, comparison.project)
-    comparison = Comparison.objects.select_for_update().select_related("project").get(pk=comparison.pk)
+    comparison = Comparison.objects.select_for_update().select_related("project").filter(pk=comparison.pk).first()
+    if comparison is None:
+        raise NotReserved()
+    label = PreferenceLabel.objects.select_for_update().filter(comparison=comparison, annotator=user).first()
+    now = timezone.now()
+    if label is None and not _holds(user, comparison.pk, now):
+        raise NotReserved()
     n_outputs = comparison.outputs.count()
     choice = choice or ""
     problem = vote_problem(n_outputs, choice, ranking)
@@ -549,44 +586,57 @@ def label_record(
     if seconds_spent is not None and seconds_spent < 0:
         raise PreferenceError("Seconds spent cannot be negative.")
     fields = {"choice": choice, "ranking": ranking, "rationale": rationale, "seconds_spent": seconds_spent}
-    label = PreferenceLabel.objects.select_for_update().filter(comparison=comparison, annotator=user).first()
     if label is None:
         k = selectors.queue_settings(comparison.project).labels_per_comparison
-        if not comparison.is_gold and _taken(comparison.pk, user, timezone.now()) >= k:
+        if not comparison.is_gold and _taken(comparison.pk, user, now) >= k:
             raise PreferenceConflict(
                 "This comparison already has all the labels it needs (your reservation may have expired); "
                 "take the next one."
             )
         label = PreferenceLabel.objects.create(comparison=comparison, annotator=user, **fields)
         Skip.objects.filter(comparison=comparison, annotator=user).delete()
-        action = LabelChange.Action.CREATED
+        action, created = LabelChange.Action.CREATED, True
     else:
         if all(getattr(label, name) == value for name, value in fields.items() if name != "seconds_spent"):
             _release(user, comparison.pk)
-            return label
+            return label, False
         for name, value in fields.items():
             setattr(label, name, value)
         label.save()
-        action = LabelChange.Action.CHANGED
+        action, created = LabelChange.Action.CHANGED, False
     LabelChange.objects.create(comparison=comparison, annotator=user, label=label, action=action, **fields)
     _release(user, comparison.pk)
-    return label
+    return label, created
+
+
+def _last_label(user, project) -> tuple[int, int] | None:
+    """(label id, comparison id) of the user's most recent label in the project; no lock."""
+    return (
+        PreferenceLabel.objects.filter(annotator=user, comparison__project=project)
+        .order_by("-updated_at", "-pk")
+        .values_list("pk", "comparison_id")
+        .first()
+    )
 
 
 @transaction.atomic
 def label_undo(*, user, project) -> Reservation:
     """Remove the user's most recent label in the project (its history stays, with an "undone"
-    row) and give the comparison back to them: it is reserved for them and comparison_reserve_next returns it."""
+    row) and give the comparison back to them: it is reserved for them and comparison_reserve_next
+    returns it. The same for every comparison, gold or not. Locks the comparison, then the label
+    (the module's lock order); when another request of the user changed their labels in between
+    (a second click on undo), it undoes nothing and says so."""
     annotator_require(user, project)
-    label = (
-        PreferenceLabel.objects.select_for_update(of=("self",))
-        .filter(annotator=user, comparison__project=project)
-        .order_by("-updated_at", "-pk")
-        .first()
-    )
-    if label is None:
+    last = _last_label(user, project)
+    if last is None:
         raise PreferenceConflict("You have no label to undo in this project.")
-    comparison = Comparison.objects.select_for_update().get(pk=label.comparison_id)
+    label_id, comparison_id = last
+    comparison = Comparison.objects.select_for_update().filter(pk=comparison_id).first()
+    label = PreferenceLabel.objects.select_for_update().filter(pk=label_id).first()
+    if comparison is None or label is None or _last_label(user, project) != last:
+        raise PreferenceConflict(
+            "Your labels changed while undoing (another undo or label of yours); nothing was undone."
+        )
     LabelChange.objects.create(
         comparison=comparison,
         annotator=user,

@@ -35,6 +35,7 @@ from pathlib import Path, PurePath
 from django.db import transaction
 from django.db.models import Prefetch
 
+from webapp.core import json_input
 from webapp.preferences.errors import PreferenceError
 from webapp.preferences.models import (
     Choice,
@@ -125,7 +126,7 @@ def _jsonl_specs(text: str, as_gold: bool):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json_input.loads(line)
         except json.JSONDecodeError as exc:
             yield number, f"not valid JSON ({exc.msg} at column {exc.colno})"
             continue

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.preferences import display, quality, selectors, services
 from webapp.preferences.display import shown_outputs
-from webapp.preferences.errors import PreferenceError, PreferenceForbidden
+from webapp.preferences.errors import NotReserved, PreferenceError, PreferenceForbidden
 from webapp.preferences.forms import LabelForm, ResolveForm
 from webapp.preferences.models import Choice
 from webapp.preferences.templatetags.preferences import label_text
@@ -162,15 +162,17 @@ def _seconds_spent(request, comparison, measured: float | None) -> float | None:
 @_view(selectors.LABEL)
 @require_POST
 def label_submit(request, pk: int, comparison_pk: int):
+    """A label on the comparison the queue reserved to the person; any other comparison (gold or
+    not, full or not, missing) gets the same refusal and the next item."""
     project = selectors.project_for_user(request.user, pk)
-    comparison = _project_comparison(request, project, comparison_pk)
     form = LabelForm(request.POST)
     if not form.is_valid():
         error = " ".join(message for messages_ in form.errors.values() for message in messages_)
         return _queue_response(request, project, error=error, status=400, form=form)
     data = form.cleaned_data
     try:
-        label = services.label_record(
+        comparison = selectors.comparison_to_label(request.user, comparison_pk, project_id=project.pk)
+        label, _ = services.label_record(
             user=request.user,
             comparison=comparison,
             choice=data["choice"],
@@ -180,6 +182,8 @@ def label_submit(request, pk: int, comparison_pk: int):
         )
     except PreferenceForbidden as exc:
         raise PermissionDenied(str(exc)) from exc
+    except NotReserved as exc:  # the next item is another comparison: the form's input is not for it
+        return _queue_response(request, project, error=str(exc), status=exc.status_code)
     except PreferenceError as exc:
         return _queue_response(request, project, error=str(exc), status=exc.status_code, form=form)
     return _queue_response(request, project, notice=f"Labelled: {label_text(label)}.")
