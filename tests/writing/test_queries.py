@@ -15,9 +15,10 @@ HTMX = {"HX-Request": "true"}
 # version), the person's permissions (user's and groups'), proposals, their current decisions
 # (with who decided), counts.
 REVIEW_PAGE_QUERIES = 8
-# user, permissions (2), proposal; proposal_decide: savepoint, lock the proposal, current
-# decision, insert, release; then the counts (the recorded decision is in hand).
-DECISION_QUERIES = 10
+# user, permissions (2), proposal; proposal_decide: savepoint, lock the round (FOR SHARE: it
+# must not be applied meanwhile), lock the proposal, current decision, insert, release; then
+# the counts (the recorded decision is in hand).
+DECISION_QUERIES = 11
 
 
 def review_with_edits(owner, n: int):

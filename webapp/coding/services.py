@@ -4,6 +4,20 @@ candidates and tests, edits of tests, the accepted solution. Views and tasks cal
 Generation runs on the `gpu` queue (iteration_generate), execution in the sandbox on the
 `default` queue (iteration_execute): model-written code only ever runs inside
 inference.sandbox, never in a web or worker process.
+
+Locks. A write that locks rows takes them in this order, and only in it, so that two writes
+never wait for each other in a circle (a deadlock):
+
+    problem -> iteration -> candidate or test -> job
+
+A write may skip a level but never goes back up one: accepting a solution and deciding on a
+candidate both lock the problem, then the candidate; editing a test locks the problem, the
+round it runs again, then the test it replaces. The row locks are FOR NO KEY UPDATE
+(`select_for_update(no_key=True)`): the foreign-key check of an insert (a KEY SHARE lock on
+the row it references, the problem of a test a worker stores, say) never waits for them, so
+inserts stay out of the order. Decisions are not locked themselves: a candidate's or a
+test's are written only while holding that candidate or test. The advisory locks of the
+workers (GENERATE_LOCK, EXECUTE_LOCK) are only ever tried, never waited for, before any row.
 """
 
 import hashlib
@@ -100,6 +114,11 @@ def problem_create(
     return problem
 
 
+def _problem_locked(problem_id: int) -> Problem:
+    """The problem, locked: the first lock of any write that takes more than one (see above)."""
+    return Problem.objects.select_for_update(no_key=True).get(pk=problem_id)
+
+
 def _require_no_open_iteration(problem: Problem) -> None:
     if problem.iterations.filter(status__in=CodingIteration.OPEN).exists():
         raise CodingConflict("This problem is being worked on already; wait for its round to finish.")
@@ -111,7 +130,7 @@ def iteration_start(
 ) -> CodingIteration:
     """Queue a round of K candidates and M tests. From the second round on, the prompt carries
     the feedback (selectors.regeneration_feedback); the generation task is sent on commit."""
-    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    problem = _problem_locked(problem.pk)
     _require_no_open_iteration(problem)
     k = candidates or settings.REDLINE_CODING_CANDIDATES
     m = tests or settings.REDLINE_CODING_TESTS
@@ -141,7 +160,7 @@ def _claim(iteration_id: int, waiting: tuple[str, ...], status: str, message: st
     """Move the iteration from one of `waiting` to `status`. Call while holding its advisory
     lock: an iteration already in `status` was then left by a worker that died, and is taken over."""
     iteration = (
-        CodingIteration.objects.select_for_update(of=("self",))
+        CodingIteration.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk=iteration_id, status__in=(*waiting, status))
         .select_related("problem", "model_version")
         .first()
@@ -255,7 +274,7 @@ def _generate(iteration: CodingIteration):
 
 @transaction.atomic
 def _store_generation(iteration: CodingIteration, candidates, tests, settings_used: dict, seconds: float) -> None:
-    iteration = CodingIteration.objects.select_for_update().get(pk=iteration.pk)
+    iteration = CodingIteration.objects.select_for_update(no_key=True).get(pk=iteration.pk)
     if iteration.status != CodingIteration.Status.GENERATING:
         return
     CodeCandidate.objects.bulk_create(
@@ -364,8 +383,8 @@ def _execute(iteration: CodingIteration) -> None:
 @transaction.atomic
 def executions_rerun(*, iteration: CodingIteration, user) -> CodingIteration:
     """Run the round's candidates against the problem's tests again (new and edited tests too)."""
-    problem = Problem.objects.select_for_update().get(pk=iteration.problem_id)
-    iteration = CodingIteration.objects.select_for_update().get(pk=iteration.pk)
+    problem = _problem_locked(iteration.problem_id)
+    iteration = CodingIteration.objects.select_for_update(no_key=True).get(pk=iteration.pk)
     if iteration.status != CodingIteration.Status.READY:
         raise CodingConflict("Only a finished round can be run again.")
     _require_no_open_iteration(problem)
@@ -378,10 +397,11 @@ def executions_rerun(*, iteration: CodingIteration, user) -> CodingIteration:
 
 def _decide(model, field: str, target, user, verdict: str, via: str):
     """A new current decision on `target` (a candidate or a test), keeping the earlier one in
-    history; deciding what is already current records nothing new."""
+    history; deciding what is already current records nothing new. Locks `target`: call
+    holding no lock on another candidate or test (the problem's and the round's may be held)."""
     if verdict not in VERDICTS:
         raise CodingError(f"Unknown decision {verdict!r}; use 'accept' or 'reject'.")
-    type(target).objects.select_for_update().filter(pk=target.pk).first()
+    type(target).objects.select_for_update(no_key=True).filter(pk=target.pk).first()
     current = model.objects.filter(**{field: target, "is_current": True}).first()
     if current is not None and current.verdict == verdict:
         return current
@@ -404,16 +424,19 @@ def test_edit(*, test: CodeTest, user, code: str) -> list[CodeTest]:
     code = _text(code, "test", MAX_CODE_CHARS)
     if normalized(code) == normalized(test.code):
         raise CodingError("The test is unchanged.")
-    new = _user_tests(test.problem, user, code, replaces=test)
+    problem = _problem_locked(test.problem_id)
+    new = _user_tests(problem, user, code, replaces=test)
+    _rerun_latest(problem, user)  # locks the round, so before the test (the order above)
     _decide(CodeTestDecision, "test", test, user, Verdict.REJECT, "edit")
-    _rerun_latest(test.problem, user)
     return new
 
 
 @transaction.atomic
 def test_add(*, problem: Problem, user, code: str) -> list[CodeTest]:
     """Tests the person writes, validated; the latest round runs again to include them."""
-    new = _user_tests(problem, user, _text(code, "test", MAX_CODE_CHARS))
+    code = _text(code, "test", MAX_CODE_CHARS)
+    problem = _problem_locked(problem.pk)
+    new = _user_tests(problem, user, code)
     _rerun_latest(problem, user)
     return new
 
@@ -430,9 +453,10 @@ def _rerun_latest(problem: Problem, user) -> None:
 
 @transaction.atomic
 def candidate_decide(*, candidate: CodeCandidate, user, verdict: str, via: str = "web") -> CandidateDecision:
-    """Accept or reject a candidate. A rejected candidate is never proposed again for the problem."""
+    """Accept or reject a candidate. A rejected candidate is never proposed again for the problem.
+    Locks the problem, then the candidate, as solution_accept does: the two wait for each other."""
+    problem = _problem_locked(candidate.iteration.problem_id)
     decision = _decide(CandidateDecision, "candidate", candidate, user, verdict, via)
-    problem = Problem.objects.select_for_update().get(pk=candidate.iteration.problem_id)
     if verdict == Verdict.REJECT and problem.solution_id == candidate.pk:
         problem.solution = None
         problem.save(update_fields=["solution"])
@@ -444,7 +468,7 @@ def solution_accept(*, candidate: CodeCandidate, user) -> Problem:
     """Make `candidate` the problem's solution (an accept decision, kept in its history)."""
     if candidate.syntax_error:
         raise CodingError("This candidate does not compile; it cannot be the solution.")
-    problem = Problem.objects.select_for_update().get(pk=candidate.iteration.problem_id)
+    problem = _problem_locked(candidate.iteration.problem_id)
     _decide(CandidateDecision, "candidate", candidate, user, Verdict.ACCEPT, "solution")
     problem.solution = candidate
     problem.save(update_fields=["solution"])

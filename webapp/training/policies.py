@@ -1,5 +1,6 @@
 """A project's retrain policy: start a run after enough new decisions (webapp.registry.feedback
-counts them; training listens for decisions_closed, see apps.py)."""
+counts them; training listens for decisions_closed, see apps.py). The policy is locked before
+the run it starts (the lock order in webapp.training.runs)."""
 
 import logging
 

@@ -7,6 +7,12 @@ connection closes when the process dies and Postgres frees the lock, so a run ma
 (run_as_seen, a read), and the redelivered task or the sweep Celery beat runs every minute
 records it, so it never stays "running" forever. The same lock keeps a second worker from
 running a run twice; the lifecycle is the one every task shares (webapp.core.worker).
+
+Locks, in this order and only in it (so that two writes never wait for each other in a
+circle): a request token's advisory lock (REQUEST_LOCK, the only advisory lock waited for),
+a project's retrain policy (webapp.training.policies), a run, its job. A write may skip a
+level, never go back up one. The run's advisory lock (RUN_LOCK) is only ever tried, never
+waited for; a new version is promoted (the registry's locks) holding none of these.
 """
 
 import logging

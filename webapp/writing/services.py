@@ -1,4 +1,21 @@
-"""Writes of the writing loop: documents, iterations, decisions. Views and tasks call these."""
+"""Writes of the writing loop: documents, iterations, decisions. Views and tasks call these.
+
+Locks. A write that locks rows takes them in this order, and only in it, so that two writes
+never wait for each other in a circle (a deadlock):
+
+    document -> iteration -> proposal (by id) -> job
+
+A write may skip a level but never goes back up one. Deciding one proposal locks its round
+FOR SHARE, then the proposal: people deciding different edits of a round go on side by side,
+while apply, accept/reject all and undo, which lock the round itself (FOR NO KEY UPDATE), wait
+for every decision in flight and each decision for them. Each re-checks, holding the lock, that
+the round is still in review; so a decision is either in the text that apply writes, or refused
+with LoopConflict, never current on a round applied without it. Decisions are not locked
+themselves: they are written only holding their proposal (one decision) or their round (all,
+undo). The row locks are FOR NO KEY UPDATE (`select_for_update(no_key=True)`) or FOR SHARE,
+which the foreign-key check of an insert (a KEY SHARE lock on the row it references) never
+waits for, so inserts stay out of the order.
+"""
 
 import logging
 import uuid
@@ -6,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from inference.diffing import EditAction, apply_edits, edit_context_key
@@ -91,7 +108,7 @@ def iteration_start(
     *, document: Document, user, instruction: str = DEFAULT_INSTRUCTION, custom_text: str = ""
 ) -> Iteration:
     """Queue a model round on the document's current text. The generation task is sent on commit."""
-    document = Document.objects.select_for_update().get(pk=document.pk)
+    document = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
     try:
         chosen, prompt = instruction_resolve(instruction, custom_text)
     except UnknownInstruction as exc:
@@ -156,7 +173,7 @@ def _iteration_claim(iteration_id: int) -> Iteration | None:
     """Mark the round as generating. Call while holding its advisory lock: then a round
     already marked generating was left by a dead worker and is claimed again."""
     iteration = (
-        Iteration.objects.select_for_update(of=("self",))
+        Iteration.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk=iteration_id, status__in=(Iteration.Status.QUEUED, Iteration.Status.GENERATING))
         .select_related("model_version", "document")
         .first()
@@ -346,7 +363,7 @@ def _iteration_store_revision(iteration: Iteration, revision, settings_used: dic
     from inference.corrections import CorrectionEdit
     from inference.sentences import sentence_spans
 
-    iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
+    iteration = Iteration.objects.select_for_update(no_key=True).get(pk=iteration.pk)
     if iteration.status != Iteration.Status.GENERATING:
         return
     rejected = _rejected_keys(iteration.document)
@@ -414,11 +431,31 @@ def _iteration_fail(iteration: Iteration, reason: str) -> None:
             job_finish(job_id=iteration.job_id, error=reason)
 
 
+def _iteration_status_shared(proposal_id: int) -> str:
+    """Lock the proposal's round FOR SHARE (the ORM has no shared row lock) and return its
+    status as it stands once the lock is held: after an apply that held the round, "applied"."""
+    iterations, proposals = (connection.ops.quote_name(m._meta.db_table) for m in (Iteration, EditProposal))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.status FROM {iterations} i JOIN {proposals} p ON p.iteration_id = i.id "
+            "WHERE p.id = %s FOR SHARE OF i",
+            [proposal_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise EditProposal.DoesNotExist(f"No proposal {proposal_id}.")
+    return row[0]
+
+
 def _locked_proposal(proposal_id: int) -> EditProposal:
-    proposal = EditProposal.objects.select_for_update(of=("self",)).select_related("iteration").get(pk=proposal_id)
-    if proposal.iteration.status != Iteration.Status.REVIEW:
+    """The proposal, locked after its round (the order above), if the round is still in review."""
+    if _iteration_status_shared(proposal_id) != Iteration.Status.REVIEW:
         raise LoopConflict("This round is closed; its decisions can no longer change.")
-    return proposal
+    return (
+        EditProposal.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("iteration")
+        .get(pk=proposal_id)
+    )
 
 
 def _verdict_check(verdict: str) -> None:
@@ -430,10 +467,12 @@ def _verdict_check(verdict: str) -> None:
 def proposal_decide(
     *, proposal: EditProposal, user, verdict: str, based_on: int | None = None, via: str = "web"
 ) -> Decision:
-    """Record a verdict on one proposal. Locks the proposal row, so two people deciding at once
-    are serialised. Asking for the verdict that is already current records nothing new.
-    Otherwise `based_on` is the decision id the person saw (0 for none): if someone else has
-    decided since, DecisionConflict is raised and nothing changes."""
+    """Record a verdict on one proposal. Locks its round FOR SHARE, then the proposal row: two
+    people deciding one edit at once are serialised, and a round being applied (or decided all
+    at once, or undone) is waited for and then refused if closed. Asking for the verdict that
+    is already current records nothing new. Otherwise `based_on` is the decision id the person
+    saw (0 for none): if someone else has decided since, DecisionConflict is raised and nothing
+    changes."""
     _verdict_check(verdict)
     proposal = _locked_proposal(proposal.pk)
     current = proposal.decisions.filter(is_current=True).select_related("decided_by").first()
@@ -453,11 +492,14 @@ def proposals_decide_all(*, iteration: Iteration, user, verdict: str, via: str =
     """Give every proposal of the round the same verdict (one batch, undone together).
     Returns how many decisions changed."""
     _verdict_check(verdict)
-    iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
+    iteration = Iteration.objects.select_for_update(no_key=True).get(pk=iteration.pk)
     if iteration.status != Iteration.Status.REVIEW:
         raise LoopConflict("This round is closed; its decisions can no longer change.")
     proposal_ids = list(
-        EditProposal.objects.select_for_update().filter(iteration=iteration).order_by("pk").values_list("pk", flat=True)
+        EditProposal.objects.select_for_update(no_key=True)
+        .filter(iteration=iteration)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     unchanged = set(
         Decision.objects.filter(proposal_id__in=proposal_ids, is_current=True, verdict=verdict).values_list(
@@ -477,7 +519,7 @@ def proposals_decide_all(*, iteration: Iteration, user, verdict: str, via: str =
 def decision_undo(*, iteration: Iteration, user) -> list[Decision]:
     """Revert this person's last decision in the round (a whole batch for accept/reject all).
     Each reverted proposal gets a new row restoring its earlier state; history is kept."""
-    iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
+    iteration = Iteration.objects.select_for_update(no_key=True).get(pk=iteration.pk)
     if iteration.status != Iteration.Status.REVIEW:
         raise LoopConflict("This round is closed; its decisions can no longer change.")
     last = (
@@ -520,8 +562,8 @@ def iteration_apply(*, iteration: Iteration, user, revise_again: bool = False) -
     """Apply the accepted edits (undecided ones count as rejected), close the round and, if
     asked and the depth allows, start the next round with the same instruction. Returns the
     next iteration, or None."""
-    document = Document.objects.select_for_update().get(pk=iteration.document_id)
-    iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
+    document = Document.objects.select_for_update(no_key=True).get(pk=iteration.document_id)
+    iteration = Iteration.objects.select_for_update(no_key=True).get(pk=iteration.pk)
     if iteration.status != Iteration.Status.REVIEW:
         raise LoopConflict("This round is not open for review; it was applied already or has no proposals.")
     iteration.text_after = apply_edits(iteration.text_before, _accepted_edits(iteration))
@@ -544,7 +586,7 @@ def iteration_apply(*, iteration: Iteration, user, revise_again: bool = False) -
 @transaction.atomic
 def document_text_edit(*, document: Document, user, text: str) -> Iteration | None:
     """The writer's own edit between rounds, stored as a writer iteration. None if unchanged."""
-    document = Document.objects.select_for_update().get(pk=document.pk)
+    document = Document.objects.select_for_update(no_key=True).get(pk=document.pk)
     text = text_clean(text)
     _require_no_open_iteration(document)
     if text == document.current_text:
