@@ -63,6 +63,23 @@ def _layout_only(edit: EditAction) -> bool:
     return "\n" in edit.before and not edit.before.strip() and not edit.after.strip()
 
 
+_END_MARKS = ".!?;:,"
+
+
+def _mark_split(edit: EditAction) -> list[EditAction]:
+    """One word changed and a punctuation mark added after it ("ojbect" -> "object.") are two
+    decisions: the writer may want the respelling and not the period. Anything larger stays one."""
+    before, after = edit.before, edit.after
+    core = after.rstrip(_END_MARKS)
+    one_word = before.isalpha() and core.isalpha()
+    if edit.action != "R" or not one_word or core == after or core == before:
+        return [edit]
+    return [
+        EditAction("R", edit.start, edit.end, before, core),
+        EditAction("A", edit.end, edit.end, "", after[len(core) :]),
+    ]
+
+
 def revision_from_sentences(
     text: str, spans: list[tuple[int, int]], revisions: list[Generated], intent: str
 ) -> tuple[str, list[ProposedEdit]]:
@@ -76,7 +93,7 @@ def revision_from_sentences(
     for (start, end), generated in zip(spans, revisions):
         sentence = text[start:end]
         revised = clean_revision(generated.text) or sentence
-        for e in diff_words(sentence, revised):
+        for e in (piece for whole in diff_words(sentence, revised) for piece in _mark_split(whole)):
             if _layout_only(e):
                 continue
             kind = classify_edit(sentence, e.start, e.end, e.after, counts)

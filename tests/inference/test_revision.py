@@ -57,3 +57,15 @@ def test_a_line_break_inside_a_sentence_is_layout_not_an_edit():
     output, edits = revision_from_sentences(text, spans, [Generated("Kind regards, Sam", 0.9)], "fluency")
     assert [(e.before, e.after) for e in edits] == [("Best", "Kind")]
     assert output == "Kind regards,\nSam"
+
+
+def test_a_respelt_word_and_the_period_added_after_it_are_two_edits() -> None:
+    text = "Return an aware datetime ojbect"
+    revision = Generated(text="Return an aware datetime object.", score=0.9)
+    output, edits = revision_from_sentences(text, sentence_spans(text), [revision], "fluency")
+    assert [(e.before, e.after) for e in edits] == [("ojbect", "object"), ("", ".")]
+    assert output == "Return an aware datetime object."
+    # A mark the word already had is no addition: the change stays one edit.
+    text = "It was ojbect."
+    _, edits = revision_from_sentences(text, sentence_spans(text), [Generated("It was object!", 0.9)], "fluency")
+    assert [(e.before, e.after) for e in edits] == [("ojbect.", "object!")]
