@@ -7,6 +7,22 @@ from tests.factories import DocumentFactory, UserFactory, iteration_in_review
 FIXED_TEXT = "The cat sat on the mat. It was happy."
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle and lockout counts live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def api_client_factory():
+    """APIClient(**environ defaults), e.g. REMOTE_ADDR="10.0.0.1"."""
+    from rest_framework.test import APIClient
+
+    return lambda **defaults: APIClient(**defaults)
+
+
 @pytest.fixture
 def writer(db):
     return UserFactory(role="writer")

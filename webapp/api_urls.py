@@ -3,16 +3,18 @@ webapp/preferences/api.py); the OpenAPI schema is at /api/schema/."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from webapp.accounts.security import TokenView
 from webapp.coding import api as coding_api
+from webapp.core.parsers import PARSER_CLASSES
 from webapp.preferences import api as preferences_api
 from webapp.training import api as training_api
 from webapp.writing import api
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("token/", obtain_auth_token, name="api_token"),
+    # ObtainAuthToken names its own parsers, DRF's JSONParser among them: this one reads JSON as every other view.
+    path("token/", TokenView.as_view(parser_classes=PARSER_CLASSES), name="api_token"),
     path("documents/", api.DocumentListView.as_view(), name="api_documents"),
     path("documents/import/", api.DocumentImportView.as_view(), name="api_documents_import"),
     path("documents/export/", api.DocumentExportAllView.as_view(), name="api_documents_export"),

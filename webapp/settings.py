@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,13 +21,50 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("REDLINE_DEBUG", False)
-SECRET_KEY = os.environ.get("REDLINE_SECRET_KEY", "")
+# The key signs sessions, CSRF tokens and password-reset links: REDLINE_SECRET_KEY, else the file
+# REDLINE_SECRET_KEY_FILE (`./dev up` and `./dev test` write a random one to var/secret_key once and
+# keep it). Without either, only debug runs start, on a key that is printed nowhere else.
+SECRET_KEY_FILE = Path(os.environ.get("REDLINE_SECRET_KEY_FILE", BASE_DIR / "var" / "secret_key"))
+SECRET_KEY = os.environ.get("REDLINE_SECRET_KEY", "").strip()
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text(encoding="utf-8").strip()
 if not SECRET_KEY:
-    if not DEBUG and os.environ.get("REDLINE_REQUIRE_SECRET_KEY") == "1":
-        raise RuntimeError("REDLINE_SECRET_KEY must be set")
-    SECRET_KEY = "redline-insecure-development-key"
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            f"No secret key: set REDLINE_SECRET_KEY, or write one to {SECRET_KEY_FILE} "
+            "(./dev up does it once: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    SECRET_KEY = "redline-debug-only-key"
 ALLOWED_HOSTS = os.environ.get("REDLINE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("REDLINE_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# Behind TLS (README, "Deploying behind TLS"): REDLINE_TLS=1 sends HSTS, redirects plain HTTP and
+# marks the cookies secure; REDLINE_PROXY_SSL_HEADER=1 trusts the proxy's X-Forwarded-Proto (set it
+# only when a proxy that always sets that header is the only way in).
+REDLINE_TLS = env_bool("REDLINE_TLS", False)
+SECURE_SSL_REDIRECT = REDLINE_TLS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = REDLINE_TLS
+SECURE_HSTS_SECONDS = env_int("REDLINE_HSTS_SECONDS", 31_536_000) if REDLINE_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("REDLINE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("REDLINE_HSTS_PRELOAD", False)
+if env_bool("REDLINE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("REDLINE_SESSION_SECONDS", 14 * 24 * 3600)
+X_FRAME_OPTIONS = "DENY"
+# Messages live in the session, never in a cookie of their own that a client could write.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Content-Security-Policy (webapp.core.middleware.SecurityHeadersMiddleware): scripts and styles
+# from this origin only, htmx without eval; style attributes (progress bars' widths) allowed.
+REDLINE_CONTENT_SECURITY_POLICY = os.environ.get(
+    "REDLINE_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,12 +93,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "webapp.core.middleware.RefuseLoneSurrogatesMiddleware",  # form data decoded to lone surrogates: 400
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "webapp.core.middleware.VaryOnHtmxMiddleware",
+    "webapp.core.middleware.SecurityHeadersMiddleware",
+    "webapp.core.throttling.ThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -85,13 +126,20 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/redline"),
         conn_max_age=env_int("REDLINE_DB_CONN_MAX_AGE", 60),
+        # A kept connection is checked before each request reuses it, so that a restarted
+        # Postgres costs no request an error once it is back.
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = ["webapp.accounts.security.LockoutBackend"]  # ModelBackend, with the lockout
 AUTH_USER_MODEL = "accounts.User"  # Redline's own, on Django's tables (webapp/accounts/models.py)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "writing:document_list"
@@ -114,12 +162,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "webapp.core.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # DRF's, but JSON nested too deep, lone surrogates, NaN, and limits or offsets out of range are a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "webapp.core.parsers.CheckedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "webapp.core.pagination.CheckedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -133,8 +187,10 @@ SPECTACULAR_SETTINGS = {
 # restart of Redis logs nobody out.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "webapp.core.cache.ResilientRedisCache",
         "LOCATION": os.environ.get("REDLINE_CACHE_URL", "redis://127.0.0.1:6379/1"),
+        # A Redis that is down costs a request at most this long, not a hung worker.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -158,6 +214,9 @@ CELERY_BEAT_SCHEDULE = {
     "fail-abandoned-training-runs": {"task": "webapp.training.tasks.fail_abandoned_runs", "schedule": 60.0},
 }
 CELERY_TASK_ACKS_LATE = True
+# Task events, for `celery events` and Flower.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("REDLINE_TASK_SOFT_TIME_LIMIT", 1800)
@@ -214,6 +273,25 @@ REDLINE_SANDBOX_WORKERS = env_int("REDLINE_SANDBOX_WORKERS", 2)
 REDLINE_MODEL_DIR = os.environ.get("REDLINE_MODEL_DIR", str(BASE_DIR / "var" / "models"))
 REDLINE_TRAINING_SOFT_TIME_LIMIT = env_int("REDLINE_TRAINING_SOFT_TIME_LIMIT", 6 * 3600)
 REDLINE_TRAINING_TIME_LIMIT = env_int("REDLINE_TRAINING_TIME_LIMIT", 6 * 3600 + 300)
+# Redis redelivers a task not acknowledged within the visibility timeout (acks are late, so that
+# is a task still running): it must outlast the longest task, a training run, or that run would be
+# started a second time while the first still trains.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": REDLINE_TRAINING_TIME_LIMIT + 3600}
+
+# Throttling (webapp/core/throttling.py): "count/seconds" per user and per client address.
+# login: sign-in and token attempts; queue: requests that queue generation, training or execution.
+REDLINE_RATE_LIMITS = {
+    "login": os.environ.get("REDLINE_RATE_LOGIN", "30/300"),
+    "queue": os.environ.get("REDLINE_RATE_QUEUE", "120/60"),
+}
+# After this many failed sign-ins for one username, that account's sign-in is refused (even with the
+# right password) until REDLINE_LOGIN_LOCKOUT_SECONDS have passed since the last failure.
+REDLINE_LOGIN_FAILURES_BEFORE_LOCKOUT = env_int("REDLINE_LOGIN_FAILURES_BEFORE_LOCKOUT", 10)
+REDLINE_LOGIN_LOCKOUT_SECONDS = env_int("REDLINE_LOGIN_LOCKOUT_SECONDS", 900)
+# API tokens expire this many days after they are issued; POST /api/token/ issues a new one.
+REDLINE_TOKEN_TTL_DAYS = env_int("REDLINE_TOKEN_TTL_DAYS", 30)
+# Behind a proxy, the client address is the last one it appends to X-Forwarded-For.
+REDLINE_BEHIND_PROXY = env_bool("REDLINE_BEHIND_PROXY", False)
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,10 @@
 """The R3 writing loop end to end: services in this process, generation in a real Celery
 worker process running the tiny model, rows in the test database."""
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 
 from tests.fixtures_worker import wait_until
@@ -120,3 +124,42 @@ def test_missing_model_fails_the_round_and_the_worker_keeps_working(celery_worke
     assert (retried.number, retried.depth) == (2, 1)  # a failed round does not count towards the depth
     assert retried.proposals.count() >= 1
     assert celery_worker.alive
+
+
+def _pool_processes(worker) -> list[int]:
+    """The worker's pool processes (the children of its main process), which run the tasks."""
+    pid = worker.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children]
+
+
+def test_a_worker_killed_during_generation_has_the_round_taken_over_and_nothing_decided_lost(
+    celery_worker, tiny_model_version, writer
+):
+    decided_document = services.document_create(owner=writer, text=TEXT)
+    decided = generated(services.iteration_start(document=decided_document, user=writer))
+    kept = list(decided.proposals.order_by("index"))
+    services.proposal_decide(proposal=kept[0], user=writer, verdict="accept")
+
+    long_text = " ".join(f"The writer number {i} have finished the letter yesterday." for i in range(300))
+    document = services.document_create(owner=writer, text=long_text)
+    iteration = services.iteration_start(document=document, user=writer)
+    wait_until(
+        lambda: Job.objects.filter(pk=iteration.job_id, done__gt=0).exists(),
+        timeout=120,
+        what="the round to be generating",
+    )
+    killed = _pool_processes(celery_worker)
+    assert killed and Iteration.objects.get(pk=iteration.pk).status == Iteration.Status.GENERATING
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+
+    # The task is redelivered (acks late, rejected when its worker is lost); a new pool process
+    # finds the round left generating by a dead worker, takes it over and finishes it.
+    finished = generated(iteration, timeout=240)
+    assert finished.status == Iteration.Status.REVIEW, finished.error
+    assert finished.job.status == Job.Status.SUCCEEDED and finished.proposals.count() > 0
+    assert not set(_pool_processes(celery_worker)) & set(killed)
+    assert celery_worker.alive
+    current = Decision.objects.get(proposal=kept[0], is_current=True)
+    assert current.verdict == "accept"

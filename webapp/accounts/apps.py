@@ -21,3 +21,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="redline_roles")
+        from webapp.accounts import security  # noqa: F401  (the sign-in lockout's signal receivers)

@@ -134,3 +134,14 @@ class PolicyForm(forms.Form):
     promote_if_better = forms.BooleanField(
         required=False, initial=True, label="Promote only if the new version passes the promotion gate"
     )
+
+
+class CompareForm(forms.Form):
+    """The two versions the compare page puts side by side (?a=&b=); an id that is not one is an error."""
+
+    a = forms.ModelChoiceField(ModelVersion.objects.all(), required=False)
+    b = forms.ModelChoiceField(ModelVersion.objects.all(), required=False)
+
+
+class EvaluateForm(forms.Form):
+    snapshot = forms.ModelChoiceField(DatasetSnapshot.objects.filter(held_out_count__gt=0))

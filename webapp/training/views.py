@@ -22,8 +22,8 @@ from webapp.registry import selectors as registry_selectors
 from webapp.registry import services as registry_services
 from webapp.registry.models import ModelVersion
 from webapp.training import display, policies, runs, selectors, snapshots
-from webapp.training.forms import PolicyForm, RunForm, SourcesForm
-from webapp.training.models import DatasetSnapshot, RetrainPolicy, SnapshotRow, TrainingRun
+from webapp.training.forms import CompareForm, EvaluateForm, PolicyForm, RunForm, SourcesForm
+from webapp.training.models import RetrainPolicy, SnapshotRow, TrainingRun
 
 RUNS_PAGE = "training/runs.html"
 RUN_PAGE = "training/run.html"
@@ -73,9 +73,10 @@ def run_list(request):
 @_admin_view("training.add_trainingrun")
 @require_GET
 def run_preview(request):
-    """The fragment that says how many rows a snapshot of the chosen feedback would hold."""
+    """The fragment that says how many rows a snapshot of the chosen feedback would hold
+    (`preview_fetched`: it is the answer, and does not fetch itself again on load)."""
     form = SourcesForm(request.GET)
-    context = {"preview": None, "preview_error": ""}
+    context = {"preview": None, "preview_error": "", "preview_fetched": True}
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -167,11 +168,6 @@ def run_cancel(request, pk: int):
 def snapshot_detail(request, pk: int):
     snapshot = selectors.snapshot_get(pk)
     split = request.GET.get("split") if request.GET.get("split") in SnapshotRow.Split.values else None
-    try:
-        offset = max(0, int(request.GET.get("offset", 0)))
-    except ValueError:
-        offset = 0
-    rows = list(selectors.snapshot_rows_page(snapshot, split=split, offset=offset, limit=ROWS_PER_PAGE))
     total = (
         snapshot.held_out_count
         if split == "held_out"
@@ -179,6 +175,11 @@ def snapshot_detail(request, pk: int):
         if split == "train"
         else snapshot.row_count
     )
+    try:  # past the last row there is nothing to show, however far past (the database takes no offset past bigint)
+        offset = min(max(0, int(request.GET.get("offset", 0))), total)
+    except ValueError:
+        offset = 0
+    rows = list(selectors.snapshot_rows_page(snapshot, split=split, offset=offset, limit=ROWS_PER_PAGE))
     return render(
         request,
         SNAPSHOT_PAGE,
@@ -249,8 +250,9 @@ def version_detail(request, pk: int):
 @require_GET
 def version_compare(request):
     versions = ModelVersion.objects.all()
-    a = versions.filter(pk=request.GET.get("a") or 0).first()
-    b = versions.filter(pk=request.GET.get("b") or 0).first()
+    form = CompareForm(request.GET)
+    valid = form.is_valid()  # an id that is no version's: the page asks for two versions, with a 400
+    a, b = (form.cleaned_data["a"], form.cleaned_data["b"]) if valid else (None, None)
     pairs = selectors.shared_evaluations(a, b) if a and b else []
     rows = []
     for ea, eb in pairs:
@@ -263,7 +265,12 @@ def version_compare(request):
                 "samples": samples,
             }
         )
-    return render(request, "training/compare.html", {"a": a, "b": b, "versions": versions, "comparisons": rows})
+    return render(
+        request,
+        "training/compare.html",
+        {"a": a, "b": b, "versions": versions, "comparisons": rows},
+        status=200 if valid else 400,
+    )
 
 
 @_admin_view("registry.change_modelversion")
@@ -300,10 +307,11 @@ def version_evaluate(request, pk: int):
     from webapp.training.tasks import evaluate_version
 
     version = get_object_or_404(ModelVersion, pk=pk)
-    snapshot = DatasetSnapshot.objects.filter(pk=request.POST.get("snapshot") or 0).first()
-    if snapshot is None or not snapshot.held_out_count:
+    form = EvaluateForm(request.POST)
+    if not form.is_valid():
         messages.error(request, "Choose a snapshot that has held-out rows to evaluate on.")
     else:
+        snapshot = form.cleaned_data["snapshot"]
         transaction.on_commit(lambda: evaluate_version.delay(version.pk, snapshot.pk))
         messages.info(request, f"Evaluating {version.name} on snapshot #{snapshot.pk}; reload this page in a moment.")
     return _htmx_redirect(request, reverse("training:version_detail", args=[version.pk]))

@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from inference.diffing import EditAction, EditConflict, apply_edits, check_edits
 from inference.instructions import DEFAULT_INSTRUCTION, INSTRUCTIONS
+from webapp.core import json_input
 from webapp.registry.models import ModelVersion
 from webapp.writing.errors import WritingError
 from webapp.writing.models import Decision, Document, EditProposal, Intent, Iteration
@@ -183,7 +184,7 @@ def _entries_jsonl(name: str, content: str) -> list[_Record | _Plain]:
             continue
         where = f"{name}, line {number}"
         try:
-            obj = json.loads(line)
+            obj = json_input.loads(line)
         except json.JSONDecodeError as exc:
             raise _fail(where, f"not valid JSON ({exc.msg} at column {exc.colno}).") from None
         entries.append(_entry(where, obj))
@@ -192,7 +193,7 @@ def _entries_jsonl(name: str, content: str) -> list[_Record | _Plain]:
 
 def _entries_json(name: str, content: str) -> list[_Record | _Plain]:
     try:
-        obj = json.loads(content)
+        obj = json_input.loads(content)
     except json.JSONDecodeError as exc:
         raise WritingError(
             f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}). Nothing was imported."
