@@ -212,6 +212,11 @@ CELERY_TASK_ROUTES = {
 # Periodic upkeep, so that no page has to write while it reads (the worker runs beat: `worker -B`).
 CELERY_BEAT_SCHEDULE = {
     "fail-abandoned-training-runs": {"task": "webapp.training.tasks.fail_abandoned_runs", "schedule": 60.0},
+    # Tasks whose sending failed while the broker was unreachable (webapp/core/queue.py).
+    "send-unsent-tasks": {
+        "task": "webapp.core.tasks.send_unsent_tasks",
+        "schedule": float(os.environ.get("REDLINE_RESEND_SECONDS", "30")),
+    },
 }
 CELERY_TASK_ACKS_LATE = True
 # Task events, for `celery events` and Flower.

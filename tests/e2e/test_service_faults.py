@@ -6,6 +6,7 @@ What must hold: no answer is a server error (503 while Postgres is away, and the
 without Redis), nothing decided is lost, and the app recovers by itself once each is back."""
 
 import http.cookiejar
+import json
 import os
 import shutil
 import socket
@@ -135,10 +136,40 @@ class Stack:
         if (self.pg_dir / "postmaster.pid").exists():
             self.postgres_stop()
 
-    def current_decisions(self) -> dict[int, str]:
+    def query(self, sql: str, params=()) -> list[tuple]:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.pg_port}/redline") as conn:
-            rows = conn.execute("SELECT proposal_id, verdict FROM writing_decision WHERE is_current").fetchall()
-        return dict(rows)
+            return conn.execute(sql, params).fetchall()
+
+    def current_decisions(self) -> dict[int, str]:
+        return dict(self.query("SELECT proposal_id, verdict FROM writing_decision WHERE is_current"))
+
+    def worker(self) -> subprocess.Popen:
+        """A Celery worker with beat on this stack, resending kept tasks every second."""
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "webapp",
+                "worker",
+                "-B",
+                "-s",
+                str(self.base / "beat"),
+                "-Q",
+                "gpu,default",
+                "--concurrency",
+                "1",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env() | {"REDLINE_RESEND_SECONDS": "1"},
+            stdout=open(self.base / "worker.log", "wb"),
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _connects(port: int) -> bool:
@@ -166,6 +197,7 @@ class Browser:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
     def request(self, path: str, data: dict | None = None) -> tuple[int, str]:
+        """GET, or POST `data` (form-encoded, as htmx posts); (status, body)."""
         csrf = next((c.value for c in self.jar if c.name == "csrftoken"), "")
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         headers = {"X-CSRFToken": csrf, "Referer": self.base + "/", **({"HX-Request": "true"} if data else {})}
@@ -262,3 +294,36 @@ def test_the_app_goes_on_while_redis_is_down_and_uses_it_again_when_back(stack):
     log = log_path.read_text(errors="replace")[offset:]
     assert "Traceback" not in log, log[-3000:]
     assert "the cache (Redis) is unreachable" in log  # it was away, and said so
+
+
+def test_work_queued_while_the_broker_is_down_is_sent_once_it_is_back(stack):
+    s, browser, _, _ = stack
+    status, body = browser.request("/api/documents/", {"title": "Queued", "text": "She have a cat. It sleep all day."})
+    assert status == 201, body
+    document = json.loads(body)["id"]
+    s.redis_stop()
+    try:
+        status, body = browser.request(f"/api/documents/{document}/suggest/", {})
+        # The round is committed and shows queued; its task could not be sent, so it is kept.
+        assert status == 201, body
+        iteration = json.loads(body)["id"]
+        assert s.query("SELECT task, args FROM core_unsenttask") == [
+            ("webapp.writing.tasks.generate_iteration", [iteration])
+        ]
+    finally:
+        s.redis_start()
+    worker = s.worker()
+    try:
+        deadline = time.monotonic() + 180
+        while s.query("SELECT status FROM writing_iteration WHERE id = %s", [iteration])[0][0] in (
+            "queued",
+            "generating",
+        ):
+            assert worker.poll() is None, (s.base / "worker.log").read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, (s.base / "worker.log").read_text(errors="replace")[-3000:]
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert s.query("SELECT status FROM writing_iteration WHERE id = %s", [iteration])[0][0] == "review"
+    assert s.query("SELECT count(*) FROM core_unsenttask") == [(0,)]

@@ -39,6 +39,7 @@ from webapp.coding.models import (
     Source,
     Verdict,
 )
+from webapp.core.queue import send_on_commit
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run, error_text
 from webapp.registry.models import ModelVersion
@@ -151,7 +152,7 @@ def iteration_start(
     )
     from webapp.coding.tasks import generate_coding_iteration
 
-    transaction.on_commit(lambda: generate_coding_iteration.delay(iteration.pk))
+    send_on_commit(generate_coding_iteration, iteration.pk)
     return iteration
 
 
@@ -315,7 +316,7 @@ def _store_generation(iteration: CodingIteration, candidates, tests, settings_us
 def _send_execution(iteration_id: int) -> None:
     from webapp.coding.tasks import execute_coding_iteration
 
-    transaction.on_commit(lambda: execute_coding_iteration.delay(iteration_id))
+    send_on_commit(execute_coding_iteration, iteration_id)
 
 
 def iteration_execute(*, iteration_id: int) -> None:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from webapp.core.models import Job
+from webapp.core.models import Job, UnsentTask
 
 
 class HistoryAdmin(admin.ModelAdmin):
@@ -21,3 +21,8 @@ class HistoryAdmin(admin.ModelAdmin):
 class JobAdmin(HistoryAdmin):
     list_display = ("kind", "status", "done", "total", "created_by", "created_at", "finished_at")
     list_filter = ("kind", "status")
+
+
+@admin.register(UnsentTask)
+class UnsentTaskAdmin(HistoryAdmin):
+    list_display = ("task", "args", "attempts", "error", "created_at")

@@ -41,3 +41,20 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class UnsentTask(models.Model):
+    """A task whose sending failed after its rows were committed (the broker was unreachable):
+    webapp.core.queue sends it again once the broker is back, so no queued work is forgotten."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

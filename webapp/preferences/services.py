@@ -45,6 +45,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp.core.models import Job
+from webapp.core.queue import send_on_commit
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run, error_text
 from webapp.preferences import selectors
@@ -338,7 +339,7 @@ def comparisons_generate(
     from webapp.preferences.tasks import generate_comparisons
 
     args = (job.pk, project.pk, user.pk, prompts, version_ids, samples)
-    transaction.on_commit(lambda: generate_comparisons.delay(*args))
+    send_on_commit(generate_comparisons, *args)
     return job
 
 

@@ -33,6 +33,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from webapp.core.locks import advisory_lock, advisory_xact_lock
+from webapp.core.queue import send_on_commit
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run
 from webapp.registry.models import ModelVersion
@@ -178,7 +179,7 @@ def training_run_start(
     )
     from webapp.training.tasks import train_run
 
-    transaction.on_commit(lambda: train_run.delay(run.pk))
+    send_on_commit(train_run, run.pk)
     return run
 
 

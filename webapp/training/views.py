@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from webapp.accounts.models import Project
 from webapp.core.errors import DomainError
 from webapp.core.model_cards import model_card_for
+from webapp.core.queue import send_on_commit
 from webapp.core.views import HTMX_STOP_POLLING
 from webapp.registry import feedback
 from webapp.registry import selectors as registry_selectors
@@ -302,7 +303,6 @@ def version_rollback(request):
 @_admin_view("registry.change_modelversion")
 @require_POST
 def version_evaluate(request, pk: int):
-    from django.db import transaction
 
     from webapp.training.tasks import evaluate_version
 
@@ -312,7 +312,7 @@ def version_evaluate(request, pk: int):
         messages.error(request, "Choose a snapshot that has held-out rows to evaluate on.")
     else:
         snapshot = form.cleaned_data["snapshot"]
-        transaction.on_commit(lambda: evaluate_version.delay(version.pk, snapshot.pk))
+        send_on_commit(evaluate_version, version.pk, snapshot.pk)
         messages.info(request, f"Evaluating {version.name} on snapshot #{snapshot.pk}; reload this page in a moment.")
     return _htmx_redirect(request, reverse("training:version_detail", args=[version.pk]))
 

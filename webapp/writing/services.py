@@ -32,6 +32,7 @@ from inference.instructions import (
     UnknownInstruction,
     instruction_resolve,
 )
+from webapp.core.queue import send_on_commit
 from webapp.core.services import job_create, job_finish, job_progress, job_start
 from webapp.core.worker import claimed_job_run, error_text
 from webapp.registry.feedback import decisions_closed
@@ -133,7 +134,7 @@ def iteration_start(
     )
     from webapp.writing.tasks import generate_iteration
 
-    transaction.on_commit(lambda: generate_iteration.delay(iteration.pk))
+    send_on_commit(generate_iteration, iteration.pk)
     return iteration
 
 
