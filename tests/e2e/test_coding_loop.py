@@ -2,6 +2,10 @@
 tiny code model (gpu queue) and runs them in the sandbox (default queue); a developer validates
 tests, regenerates with feedback and accepts a solution."""
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 
 from inference.tiny_code import problem as tiny_problem
@@ -67,4 +71,49 @@ def test_generate_execute_validate_regenerate_and_accept(celery_worker, transact
     best = next(row.candidate for row in selectors.iteration_ranking(rerun) if not row.candidate.syntax_error)
     problem = services.solution_accept(candidate=best, user=developer)
     assert problem.solution == best
+    assert celery_worker.alive
+
+
+def test_a_worker_killed_during_an_execution_runs_it_again_from_the_start(
+    celery_worker, transactional_db, tiny_code_model_path
+):
+    model_version_activate(
+        version=ModelVersion.objects.create(name="tiny code", kind="coder", base_model=tiny_code_model_path)
+    )
+    developer = UserFactory(role="developer")
+    spec = tiny_problem("reverse_string").spec
+    problem = services.problem_create(
+        owner=developer,
+        title="Reverse",
+        statement=spec.statement,
+        entry_point=spec.entry_point,
+        signature=spec.signature,
+    )
+    first = finished(services.iteration_start(problem=problem, user=developer))
+    assert first.status == "ready", first.error
+    # A test that runs until the sandbox stops it makes each candidate's checks last seconds.
+    services.test_add(
+        problem=problem, user=developer, code=f"def test_slow():\n    while True:\n        {spec.entry_point}('ab')\n"
+    )
+    running = wait_until(
+        lambda: (
+            CodingIteration.objects.filter(pk=first.pk, status="executing", job__done__gt=0)
+            .select_related("job")
+            .first()
+        ),
+        timeout=180,
+        what="the run to be half done",
+    )
+    pid = celery_worker.process.pid
+    pool = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for child in pool:
+        os.kill(child, signal.SIGKILL)
+
+    # Redelivered, the task finds the run left executing by a dead worker and does it again.
+    done = finished(running)
+    assert done.status == "ready", done.error
+    runnable = done.candidates.filter(syntax_error="").count() * problem.tests.filter(syntax_error="").count()
+    executions = Execution.objects.filter(candidate__iteration=done, run=done.run)
+    assert executions.count() == runnable > 0  # every pair once: the half-done run was dropped, not kept
+    assert executions.filter(test__code__contains="while True", status="timeout").exists()
     assert celery_worker.alive
