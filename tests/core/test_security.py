@@ -232,3 +232,13 @@ def test_the_broker_redelivers_only_after_the_longest_task_and_sends_events():
 
     assert app.conf.broker_transport_options["visibility_timeout"] > settings.REDLINE_TRAINING_TIME_LIMIT
     assert app.conf.worker_send_task_events is True and app.conf.task_send_sent_event is True
+
+
+def test_labels_and_their_history_are_read_only_in_the_admin(client, admin_user):
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    for model in ("preferencelabel", "labelchange", "resolution", "decision", "iteration", "editproposal", "job"):
+        app = "preferences" if model in ("preferencelabel", "labelchange", "resolution") else "writing"
+        app = "core" if model == "job" else app
+        assert client.get(reverse(f"admin:{app}_{model}_add")).status_code == 403, model

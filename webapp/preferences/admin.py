@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from webapp.core.admin import HistoryAdmin
 from webapp.preferences.models import (
     Comparison,
     ComparisonOutput,
@@ -23,18 +24,18 @@ class ComparisonAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreferenceLabel)
-class PreferenceLabelAdmin(admin.ModelAdmin):
+class PreferenceLabelAdmin(HistoryAdmin):
     list_display = ["id", "comparison", "annotator", "choice", "updated_at"]
     list_filter = ["choice"]
 
 
 @admin.register(LabelChange)
-class LabelChangeAdmin(admin.ModelAdmin):
+class LabelChangeAdmin(HistoryAdmin):
     list_display = ["id", "comparison", "annotator", "action", "choice", "at"]
 
 
 @admin.register(Resolution)
-class ResolutionAdmin(admin.ModelAdmin):
+class ResolutionAdmin(HistoryAdmin):
     list_display = ["id", "comparison", "admin", "choice", "ranking", "at"]
 
 
