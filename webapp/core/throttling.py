@@ -13,6 +13,7 @@ the counts.
 Fixed windows: a count starts with the window's first request and expires with it.
 """
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -168,7 +169,9 @@ class ThrottleMiddleware:
 
 
 def _failures_key(username: str) -> str:
-    return f"login-failures:{username.strip().lower()}"
+    # Hashed: a username may hold anything (NUL, 10,000 characters) that a cache key must not.
+    digest = hashlib.sha256(username.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+    return f"login-failures:{digest}"
 
 
 def login_locked_for(username: str) -> int:
