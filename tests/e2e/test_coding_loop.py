@@ -27,7 +27,9 @@ def finished(iteration: CodingIteration) -> CodingIteration:
     return wait_until(done, timeout=180, what=f"coding round {iteration.pk}")
 
 
-def test_generate_execute_validate_regenerate_and_accept(celery_worker, transactional_db, tiny_code_model_path):
+def reverse_problem(tiny_code_model_path: str):
+    """The tiny code model made the active coder, and a developer's "Reverse" problem:
+    (version, developer, problem, spec)."""
     version = model_version_activate(
         version=ModelVersion.objects.create(name="tiny code", kind="coder", base_model=tiny_code_model_path)
     )
@@ -40,6 +42,11 @@ def test_generate_execute_validate_regenerate_and_accept(celery_worker, transact
         entry_point=spec.entry_point,
         signature=spec.signature,
     )
+    return version, developer, problem, spec
+
+
+def test_generate_execute_validate_regenerate_and_accept(celery_worker, transactional_db, tiny_code_model_path):
+    version, developer, problem, spec = reverse_problem(tiny_code_model_path)
 
     first = finished(services.iteration_start(problem=problem, user=developer))
     assert first.status == "ready", first.error
@@ -77,18 +84,7 @@ def test_generate_execute_validate_regenerate_and_accept(celery_worker, transact
 def test_a_worker_killed_during_an_execution_runs_it_again_from_the_start(
     celery_worker, transactional_db, tiny_code_model_path
 ):
-    model_version_activate(
-        version=ModelVersion.objects.create(name="tiny code", kind="coder", base_model=tiny_code_model_path)
-    )
-    developer = UserFactory(role="developer")
-    spec = tiny_problem("reverse_string").spec
-    problem = services.problem_create(
-        owner=developer,
-        title="Reverse",
-        statement=spec.statement,
-        entry_point=spec.entry_point,
-        signature=spec.signature,
-    )
+    _, developer, problem, spec = reverse_problem(tiny_code_model_path)
     first = finished(services.iteration_start(problem=problem, user=developer))
     assert first.status == "ready", first.error
     # A test that runs until the sandbox stops it makes each candidate's checks last seconds.
